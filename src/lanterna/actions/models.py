@@ -1,0 +1,248 @@
+"""The action vocabulary: one pydantic model per action ``type``, as on the wire.
+
+Browser actions act on the page or tabs; interaction actions address one element
+by ``id`` (from the latest observation) or ``selector`` (any Playwright selector).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+
+class _ActionBase(BaseModel):
+    # Clients send descriptive extras (``category``, ``description``): ignore them.
+    model_config = ConfigDict(extra="ignore")
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object sent over the wire (no nulls)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Goto(_ActionBase):
+    type: Literal["goto"] = "goto"
+    url: str
+
+
+class GotoNewTab(_ActionBase):
+    type: Literal["goto_new_tab"] = "goto_new_tab"
+    url: str
+
+
+class SwitchTab(_ActionBase):
+    type: Literal["switch_tab"] = "switch_tab"
+    tab_index: int
+
+
+class CloseTab(_ActionBase):
+    type: Literal["close_tab"] = "close_tab"
+
+
+class GoBack(_ActionBase):
+    type: Literal["go_back"] = "go_back"
+
+
+class GoForward(_ActionBase):
+    type: Literal["go_forward"] = "go_forward"
+
+
+class Reload(_ActionBase):
+    type: Literal["reload"] = "reload"
+
+
+class Wait(_ActionBase):
+    type: Literal["wait"] = "wait"
+    time_ms: int = Field(ge=0, le=30000)
+
+
+class PressKey(_ActionBase):
+    type: Literal["press_key"] = "press_key"
+    key: str
+
+
+class ScrollUp(_ActionBase):
+    type: Literal["scroll_up"] = "scroll_up"
+    amount: int | None = None  # pixels; None means one viewport
+
+
+class ScrollDown(_ActionBase):
+    type: Literal["scroll_down"] = "scroll_down"
+    amount: int | None = None
+
+
+class Scrape(_ActionBase):
+    type: Literal["scrape"] = "scrape"
+    instructions: str | None = None
+    only_main_content: bool = True
+    selector: str | None = None
+    only_images: bool = False
+    scrape_links: bool = True
+    scrape_images: bool = False
+    ignored_tags: list[str] | None = None
+    response_format: dict[str, Any] | None = None
+
+
+class EvaluateJs(_ActionBase):
+    type: Literal["evaluate_js"] = "evaluate_js"
+    code: str
+
+
+class Completion(_ActionBase):
+    type: Literal["completion"] = "completion"
+    success: bool
+    answer: str
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _encode_answer(cls, v: Any) -> Any:
+        if isinstance(v, dict | list):
+            import json
+
+            return json.dumps(v)
+        return v
+
+
+def _selector_from_wire(v: Any) -> Any:
+    """Accept a selector string or notte's selector object; return a Playwright selector."""
+    if isinstance(v, dict):
+        if v.get("playwright_selector"):
+            return v["playwright_selector"]
+        if v.get("css_selector"):
+            return f"css={v['css_selector']}"
+        if v.get("xpath_selector"):
+            return f"xpath={v['xpath_selector']}"
+        return None
+    return v or None
+
+
+class _InteractionBase(_ActionBase):
+    id: str | None = None
+    selector: str | None = None
+    press_enter: bool | None = None
+    text_label: str | None = None
+    timeout: int | None = Field(default=None, ge=0, le=120_000, description="milliseconds")
+
+    @field_validator("selector", mode="before")
+    @classmethod
+    def _normalise_selector(cls, v: Any) -> Any:
+        return _selector_from_wire(v)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _empty_id_is_none(cls, v: Any) -> Any:
+        return v or None
+
+    @model_validator(mode="after")
+    def _needs_target(self) -> _InteractionBase:
+        if not self.id and not self.selector:
+            raise ValueError(
+                f"action '{self.type}' needs an element: give 'id' (e.g. \"B1\" from the latest "
+                "observation) or 'selector' (e.g. \"#submit\", \"text=Sign in\", \"xpath=//button\")"
+            )
+        return self
+
+    @property
+    def target(self) -> str:
+        """How the element was addressed, for messages."""
+        return f"id '{self.id}'" if self.id else f"selector '{self.selector}'"
+
+    type: str
+
+
+class Click(_InteractionBase):
+    type: Literal["click"] = "click"
+
+
+class Fill(_InteractionBase):
+    type: Literal["fill"] = "fill"
+    value: str
+    clear_before_fill: bool = True
+
+
+class Check(_InteractionBase):
+    type: Literal["check"] = "check"
+    value: bool
+
+
+class SelectDropdownOption(_InteractionBase):
+    type: Literal["select_dropdown_option"] = "select_dropdown_option"
+    value: str
+
+
+class UploadFile(_InteractionBase):
+    type: Literal["upload_file"] = "upload_file"
+    file_path: str
+
+
+class DownloadFile(_InteractionBase):
+    type: Literal["download_file"] = "download_file"
+
+
+BrowserAction = (
+    Goto | GotoNewTab | SwitchTab | CloseTab | GoBack | GoForward | Reload | Wait | PressKey
+    | ScrollUp | ScrollDown | Scrape | EvaluateJs | Completion
+)
+InteractionAction = Click | Fill | Check | SelectDropdownOption | UploadFile | DownloadFile
+
+Action = Annotated[BrowserAction | InteractionAction, Field(discriminator="type")]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+ACTION_TYPES: tuple[str, ...] = tuple(
+    m.model_fields["type"].default
+    for m in (
+        Goto, GotoNewTab, SwitchTab, CloseTab, GoBack, GoForward, Reload, Wait, PressKey,
+        ScrollUp, ScrollDown, Scrape, EvaluateJs, Completion,
+        Click, Fill, Check, SelectDropdownOption, UploadFile, DownloadFile,
+    )
+)
+INTERACTION_TYPES = frozenset({"click", "fill", "check", "select_dropdown_option", "upload_file", "download_file"})
+
+
+def parse_action(data: Action | dict[str, Any]) -> Action:
+    """Validate a dict (or pass through a model) into a typed action."""
+    if isinstance(data, BaseModel):
+        return data
+    return ACTION_ADAPTER.validate_python(data)
+
+
+class ImageData(BaseModel):
+    url: str
+    category: Literal["favicon", "icon", "content_image", "decorative", "svg_icon", "svg_content"] = (
+        "content_image"
+    )
+    description: str | None = None
+
+
+class StructuredData(BaseModel):
+    success: bool
+    error: str | None = None
+    data: dict[str, Any] | list[Any] | None = None
+
+
+class DataSpace(BaseModel):
+    """What a scrape (or another data-returning action) produced."""
+
+    markdown: str = ""
+    images: list[ImageData] | None = None
+    structured: StructuredData | None = None
+
+
+class ExecutionResult(BaseModel):
+    """The outcome of one action. A failure is ``success=False`` with a message saying what to do."""
+
+    action: Action
+    success: bool
+    message: str
+    data: DataSpace | None = None
+    exception: str | None = None
+    started_at: datetime
+    ended_at: datetime
+
+    @model_validator(mode="after")
+    def _exception_only_on_failure(self) -> ExecutionResult:
+        if self.success:
+            self.exception = None
+        elif self.exception is None:
+            self.exception = self.message
+        return self

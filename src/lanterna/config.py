@@ -1,0 +1,54 @@
+"""Runtime configuration, read from ``LANTERNA_*`` environment variables."""
+
+from __future__ import annotations
+
+import shlex
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Needed as root on machines without network or GPU; harmless elsewhere.
+DEFAULT_CHROMIUM_ARGS = (
+    "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --no-first-run --disable-dev-shm-usage --disable-quic"
+)
+
+
+class Settings(BaseSettings):
+    """Every knob of a lanterna process. Field ``x`` is set by ``LANTERNA_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="LANTERNA_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".lanterna")
+    database_url: str | None = None
+
+    chromium: str | None = None
+    chromium_args: str = DEFAULT_CHROMIUM_ARGS
+    pool_size: int = 2
+    max_browsers: int = 64
+    action_timeout_ms: int = 5000
+    navigation_timeout_ms: int = 15000
+
+    model: str = "offline"
+    model_override: str | None = None
+    llm_base_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def chromium_arg_list(self) -> list[str]:
+        return shlex.split(self.chromium_args)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.home / 'lanterna.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,92 @@
+"""What the agent sees of a page: ``Observation`` and its parts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+# Short-id prefix per accessibility role (Notte's convention).
+ROLE_PREFIX: dict[str, str] = {
+    "link": "L",
+    "button": "B", "checkbox": "B", "radio": "B", "tab": "B", "menuitem": "B",
+    "menuitemcheckbox": "B", "menuitemradio": "B", "switch": "B",
+    "textbox": "I", "searchbox": "I", "combobox": "I", "listbox": "I", "slider": "I",
+    "spinbutton": "I",
+    "option": "O",
+    "img": "F", "image": "F",
+}
+OTHER_PREFIX = "M"
+
+
+class Viewport(BaseModel):
+    scroll_x: int = 0
+    scroll_y: int = 0
+    viewport_width: int = 1280
+    viewport_height: int = 720
+    total_width: int = 1280
+    total_height: int = 720
+
+
+class TabInfo(BaseModel):
+    tab_id: int
+    title: str = ""
+    url: str = ""
+
+
+class PageMetadata(BaseModel):
+    title: str = ""
+    url: str = ""
+    viewport: Viewport = Field(default_factory=Viewport)
+    tabs: list[TabInfo] = Field(default_factory=list)
+    timestamp: datetime
+
+
+class InteractiveElement(BaseModel):
+    """One element an action can address. ``id`` is valid until the next observe."""
+
+    id: str
+    role: str
+    name: str = ""
+    value: str | None = None
+    checked: bool | None = None
+    disabled: bool = False
+    expanded: bool | None = None
+    selected: bool | None = None
+    ref: str = Field(description="Playwright AI-snapshot ref, resolvable as 'aria-ref=<ref>'")
+
+    @property
+    def action_type(self) -> Literal["click", "fill", "check", "select_dropdown_option"]:
+        if self.role in ("textbox", "searchbox", "spinbutton", "slider"):
+            return "fill"
+        if self.role in ("combobox", "listbox"):
+            return "select_dropdown_option"
+        if self.role in ("checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"):
+            return "check"
+        return "click"
+
+
+class Observation(BaseModel):
+    """A page as the agent sees it: metadata, addressable elements, and a compact text rendering."""
+
+    metadata: PageMetadata
+    elements: list[InteractiveElement] = Field(default_factory=list)
+    text: str = Field(default="", description="compact rendering of the page for an LLM")
+    screenshot: str = Field(default="", description="base64 JPEG, or '' when not requested")
+    started_at: datetime
+    ended_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def space(self) -> dict[str, Any]:
+        """The action space in the wire contract's shape (interaction actions only)."""
+        return {
+            "description": self.metadata.title,
+            "interaction_actions": [
+                {"type": e.action_type, "id": e.id, "description": e.name} for e in self.elements
+            ],
+        }
+
+    def element(self, element_id: str) -> InteractiveElement | None:
+        return next((e for e in self.elements if e.id == element_id), None)

@@ -1,0 +1,212 @@
+"""Request and response bodies of the HTTP/WebSocket API, shared by server and SDK.
+
+Field names and shapes follow the notte wire contract, so the official client works
+unchanged; lanterna adds fields (``state``, typed steps) that it ignores.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from lanterna.agent.models import AgentState, AgentStep
+from lanterna.perception.models import TabInfo
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything lanterna stores is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+SessionStatus = Literal["active", "closed", "error", "timed_out"]
+AgentStatusValue = Literal["active", "closed"]
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx body. ``status`` repeats the HTTP status (the official client reads it)."""
+
+    status: int
+    message: str
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+class SessionStartRequest(BaseModel):
+    """Options of a new browser session. Unknown keys are refused with a 422 naming them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headless: bool = True
+    solve_captchas: bool = False
+    max_duration_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    idle_timeout_minutes: int = Field(default=3, ge=1, le=24 * 60)
+    proxies: bool | list[dict[str, Any]] = False
+    browser_type: str = "chromium"
+    use_file_storage: bool = False
+    screenshot_type: Literal["raw", "full", "last_action"] = "last_action"
+    web_bot_auth: bool = False
+    user_agent: str | None = None
+    chrome_args: list[str] | None = None
+    viewport_width: int | None = Field(default=None, ge=200, le=7680)
+    viewport_height: int | None = Field(default=None, ge=200, le=4320)
+    cdp_url: str | None = None
+    profile: dict[str, Any] | None = None
+
+    def unsupported(self) -> list[str]:
+        """Options this server cannot honour, each with what to change."""
+        problems = []
+        if not self.headless:
+            problems.append("headless=false (lanterna runs headless browsers only; use headless=true)")
+        if self.solve_captchas:
+            problems.append("solve_captchas=true (not supported; leave it false)")
+        if self.proxies not in (False, [], None):
+            problems.append("proxies (not supported yet; leave it false)")
+        if self.browser_type not in ("chromium", "chrome"):
+            problems.append(f"browser_type={self.browser_type!r} (only 'chromium' is available)")
+        if self.use_file_storage:
+            problems.append("use_file_storage=true (not supported; leave it false)")
+        if self.web_bot_auth:
+            problems.append("web_bot_auth=true (not supported; leave it false)")
+        if self.cdp_url:
+            problems.append("cdp_url (lanterna launches its own browsers; leave it out)")
+        if self.profile:
+            problems.append("profile (persistent profiles are not supported; leave it out)")
+        if self.idle_timeout_minutes > self.max_duration_minutes:
+            problems.append("idle_timeout_minutes must not exceed max_duration_minutes")
+        if (self.viewport_width is None) != (self.viewport_height is None):
+            problems.append("viewport_width and viewport_height must be given together")
+        return problems
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    status: SessionStatus
+    idle_timeout_minutes: int
+    max_duration_minutes: int
+    created_at: UtcDateTime
+    last_accessed_at: UtcDateTime
+    closed_at: UtcDateTime | None = None
+    error: str | None = None
+    headless: bool = True
+    browser_type: str = "chromium"
+    user_agent: str | None = None
+    viewport_width: int | None = None
+    viewport_height: int | None = None
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class OffsetResponse(BaseModel):
+    offset: int
+
+
+class DebugWebSockets(BaseModel):
+    cdp: str
+    recording: str
+    logs: str
+
+
+class TabDebug(BaseModel):
+    metadata: TabInfo
+    debug_url: str
+    ws_url: str
+
+
+class DebugResponse(BaseModel):
+    debug_url: str
+    ws: DebugWebSockets
+    tabs: list[TabDebug] = Field(default_factory=list)
+
+
+class ObserveRequest(BaseModel):
+    max_nb_actions: int = 100
+    min_nb_actions: int | None = None
+    perception_type: Literal["fast", "deep"] = "fast"
+    instructions: str | None = None
+    screenshot: bool = False
+
+
+class ScrapeRequest(BaseModel):
+    selector: str | None = None
+    only_main_content: bool = True
+    only_images: bool = False
+    scrape_links: bool = True
+    scrape_images: bool = False
+    ignored_tags: list[str] | None = None
+    instructions: str | None = None
+    response_format: dict[str, Any] | None = None
+    use_link_placeholders: bool = False
+
+
+# --- agents -------------------------------------------------------------------------------------
+
+
+class AgentStartRequest(BaseModel):
+    task: str = Field(min_length=1)
+    session_id: str
+    url: str | None = None
+    response_format: dict[str, Any] | None = None
+    session_offset: int | None = None
+    reasoning_model: str | None = None
+    use_vision: bool = False
+    max_steps: int = Field(default=20, ge=1, le=200)
+    vault_id: str | None = None
+    persona_id: str | None = None
+    notifier_config: dict[str, Any] | None = None
+
+    def unsupported(self) -> list[str]:
+        return [
+            f"{name} (not supported by lanterna; leave it out)"
+            for name in ("vault_id", "persona_id", "notifier_config")
+            if getattr(self, name) is not None
+        ]
+
+
+class AgentStatusResponse(BaseModel):
+    """An agent as seen by clients: the contract's status object plus lanterna's ``state``."""
+
+    agent_id: str
+    session_id: str
+    status: AgentStatusValue
+    state: AgentState
+    task: str
+    url: str | None = None
+    created_at: UtcDateTime
+    closed_at: UtcDateTime | None = None
+    success: bool | None = None
+    answer: str | None = None
+    steps: list[AgentStep] = Field(default_factory=list)
+    replay_start_offset: int = 0
+    replay_stop_offset: int = 0
+    saved: bool = False
+    reasoning_model: str | None = None
+    max_steps: int | None = None
+
+
+class AgentStopMessage(BaseModel):
+    """The terminal WebSocket message."""
+
+    status: Literal["agent_stop"] = "agent_stop"
+    agent: AgentStatusResponse
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+
+class ApiKeyInfo(BaseModel):
+    key_id: str
+    name: str
+    prefix: str
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None = None

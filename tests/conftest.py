@@ -1,0 +1,6 @@
+"""Shared fixtures live in tests/fixtures/, one module per layer."""
+
+pytest_plugins = [
+    "tests.fixtures.engine",
+    "tests.fixtures.server",
+]
