@@ -3,4 +3,7 @@
 pytest_plugins = [
     "tests.fixtures.engine",
     "tests.fixtures.server",
+    "tests.fixtures.demo",
+    "tests.fixtures.sdk",
+    "tests.fixtures.llm",
 ]

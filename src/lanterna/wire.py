@@ -122,6 +122,35 @@ class DebugResponse(BaseModel):
     tabs: list[TabDebug] = Field(default_factory=list)
 
 
+class Cookie(BaseModel):
+    """A browser cookie in the shape browser extensions export (and notte's client sends)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    value: str
+    domain: str
+    path: str = "/"
+    httpOnly: bool = False
+    secure: bool | None = None
+    sameSite: Literal["Lax", "None", "Strict"] | None = None
+    expires: float | None = None  # unix seconds; -1 or null for a session cookie
+    expirationDate: float | None = None  # same, under the extensions' name
+    session: bool | None = None
+    hostOnly: bool | None = None
+    storeId: str | None = None
+    partitionKey: str | None = None
+
+
+class CookiesBody(BaseModel):
+    cookies: list[Cookie]
+
+
+class CookiesSetResponse(BaseModel):
+    success: bool
+    message: str
+
+
 class ObserveRequest(BaseModel):
     max_nb_actions: int = 100
     min_nb_actions: int | None = None

@@ -9,16 +9,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 
 class _ActionBase(BaseModel):
     # Clients send descriptive extras (``category``, ``description``): ignore them.
     model_config = ConfigDict(extra="ignore")
 
+    @model_serializer(mode="wrap")
+    def _drop_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # notte's client rejects null for fields such as ``id``: unset means absent.
+        return {k: v for k, v in handler(self).items() if v is not None}
+
     def wire(self) -> dict[str, Any]:
-        """The JSON object sent over the wire (no nulls)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The JSON object sent over the wire."""
+        return self.model_dump(mode="json")
 
 
 class Goto(_ActionBase):

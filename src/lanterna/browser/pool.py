@@ -1,0 +1,323 @@
+"""The warm browser pool: launch ahead, hand out in milliseconds, reap and release."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Playwright, async_playwright
+
+from lanterna.browser.chromium import (
+    DEFAULT_WINDOW,
+    ChromiumProcess,
+    chromium_command,
+    find_chromium,
+    kill_process_group,
+)
+from lanterna.browser.chromium import launch_chromium as _launch_process
+from lanterna.browser.profile import (
+    create_profile_dir,
+    default_profile_root,
+    discard_profile,
+    remove_profile_dir,
+    sweep_orphans,
+    write_marker,
+)
+from lanterna.browser.session import BrowserSession, SessionOptions
+from lanterna.config import Settings, get_settings
+from lanterna.errors import CapacityError, ConflictError
+
+log = logging.getLogger(__name__)
+
+ExpireCallback = Callable[[BrowserSession, str], Awaitable[None]]
+
+REAP_INTERVAL_S = 0.5
+KILL_GRACE_S = 0.2
+
+
+@dataclass
+class _Browser:
+    chromium: ChromiumProcess
+    browser: Browser
+
+
+class BrowserPool:
+    """Keeps ``size`` browsers launched and ready; each session gets its own browser process.
+
+    ``acquire()`` takes a warm browser when one is ready (milliseconds) and launches one
+    otherwise; the pool refills in the background. At most ``max_browsers`` browsers run at
+    once (warm and in use together). Sessions past their idle timeout or maximum duration
+    are released by the pool, which then awaits ``on_expire(session, reason)``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        size: int | None = None,
+        max_browsers: int | None = None,
+        on_expire: ExpireCallback | None = None,
+        profile_root: Path | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.size = self.settings.pool_size if size is None else size
+        self.max_browsers = self.settings.max_browsers if max_browsers is None else max_browsers
+        self.on_expire = on_expire
+        self.profile_root = profile_root or default_profile_root()
+        self.extra_args = list(extra_args or [])  # appended to every launch (e.g. host-resolver rules)
+        self._binary: str | None = None
+        self._playwright: Playwright | None = None
+        self._warm: list[_Browser] = []
+        self._launching = 0
+        self._sessions: dict[str, BrowserSession] = {}
+        self._refill_needed = asyncio.Event()
+        self._warm_ready = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._expiring: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._closed = False
+
+    # ----- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Sweep orphans of crashed processes, start Playwright, and begin warming browsers."""
+        if self._started:
+            return
+        self._binary = find_chromium(self.settings)
+        await asyncio.to_thread(sweep_orphans, self.profile_root)
+        self._playwright = await async_playwright().start()
+        self._started = True
+        self._tasks = [
+            asyncio.create_task(self._refill_loop(), name="lanterna-pool-refill"),
+            asyncio.create_task(self._reap_loop(), name="lanterna-pool-reaper"),
+        ]
+        self._refill_needed.set()
+
+    async def close(self) -> None:
+        """Release every session, kill warm browsers and stop Playwright."""
+        if self._closed or not self._started:
+            self._closed = True
+            return
+        self._closed = True
+        refill, reaper = self._tasks
+        reaper.cancel()
+        self._refill_needed.set()  # the refill loop finishes its launch in progress, then exits
+        for task in (refill, reaper, *self._expiring):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=60)
+        await asyncio.gather(
+            *(self.release(s, "browser pool closed") for s in list(self._sessions.values())),
+            *(self._dispose(b) for b in self._warm),
+            return_exceptions=True,
+        )
+        self._warm.clear()
+        if self._playwright is not None:
+            with contextlib.suppress(Exception):
+                await self._playwright.stop()
+            self._playwright = None
+
+    @property
+    def live_count(self) -> int:
+        """Sessions acquired and not yet released."""
+        return len(self._sessions)
+
+    @property
+    def warm_count(self) -> int:
+        return len(self._warm)
+
+    @property
+    def sessions(self) -> list[BrowserSession]:
+        return list(self._sessions.values())
+
+    def _total(self) -> int:
+        return len(self._sessions) + len(self._warm) + self._launching
+
+    # ----- acquire / release -----------------------------------------------------------
+
+    async def acquire(
+        self, options: SessionOptions | None = None, *, session_id: str | None = None
+    ) -> BrowserSession:
+        """A ready session: from the warm pool when possible. ``CapacityError`` past ``max_browsers``."""
+        if not self._started or self._closed:
+            raise ConflictError("the browser pool is not running; call start() first")
+        options = options or SessionOptions()
+        session_id = session_id or str(uuid.uuid4())
+        if session_id in self._sessions:
+            raise ConflictError(f"a browser session with id '{session_id}' already exists")
+        entry = None if options.needs_cold_launch else await self._take_warm()
+        if entry is None:
+            entry = await self._launch_within_cap(options)
+        try:
+            session = BrowserSession(session_id, entry.chromium, entry.browser, options)
+            await session.prepare(self.settings.action_timeout_ms, self.settings.navigation_timeout_ms)
+        except BaseException:
+            await self._dispose(entry)
+            raise
+        self._sessions[session_id] = session
+        entry.browser.on("disconnected", lambda _: self._on_disconnected(session))
+        self._refill_needed.set()
+        return session
+
+    async def release(self, session: BrowserSession, reason: str = "closed") -> None:
+        """Close the session: kill its process group and delete its profile. Idempotent."""
+        if session.closed:
+            return
+        session.closed = True
+        session.closed_reason = reason
+        self._sessions.pop(session.id, None)
+        await self._dispose(_Browser(session.chromium, session.browser))
+        self._refill_needed.set()
+
+    async def _take_warm(self) -> _Browser | None:
+        async with self._warm_ready:
+            while True:
+                while self._warm:
+                    entry = self._warm.pop(0)
+                    if entry.browser.is_connected() and entry.chromium.process.returncode is None:
+                        return entry
+                    await self._dispose(entry)
+                # No warm browser. Wait for one being launched only when we may not launch our own.
+                if self._launching == 0 or self._total() < self.max_browsers:
+                    return None
+                await self._warm_ready.wait()
+
+    async def _launch_within_cap(self, options: SessionOptions) -> _Browser:
+        if self._total() >= self.max_browsers and self._warm:
+            # A cold launch may replace a warm browser nobody asked for.
+            await self._dispose(self._warm.pop())
+        if self._total() >= self.max_browsers:
+            raise CapacityError(
+                f"all {self.max_browsers} browsers are in use; close a session or retry later "
+                "(LANTERNA_MAX_BROWSERS raises the cap)"
+            )
+        self._launching += 1
+        try:
+            return await self._launch(options)
+        finally:
+            self._launching -= 1
+
+    async def _launch(self, options: SessionOptions) -> _Browser:
+        # Shielded: a caller cancelled mid-launch must not leave a browser nobody owns.
+        task = asyncio.create_task(self._launch_unshielded(options))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(self._dispose_when_launched)
+            raise
+
+    def _dispose_when_launched(self, task: asyncio.Task[_Browser]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._expire_task(self._dispose(task.result()))
+
+    async def _launch_unshielded(self, options: SessionOptions) -> _Browser:
+        assert self._binary is not None and self._playwright is not None
+        profile_dir = create_profile_dir(self.profile_root)
+        window = (options.viewport_width or 1280, options.viewport_height or 720)
+        command = chromium_command(
+            self._binary,
+            profile_dir,
+            self.settings,
+            extra_args=[*self.extra_args, *(options.chrome_args or [])],
+            window=window,
+            user_agent=options.user_agent,
+        )
+        try:
+            chromium = await _launch_process(command, profile_dir)
+        except BaseException:
+            remove_profile_dir(profile_dir)
+            raise
+        try:
+            write_marker(profile_dir, browser_pid=chromium.pid)
+            browser = await self._playwright.chromium.connect_over_cdp(chromium.cdp_url)
+            if browser.contexts and browser.contexts[0].pages:
+                # Warm browsers start at the default viewport so most acquires need no round trip.
+                width, height = DEFAULT_WINDOW
+                await browser.contexts[0].pages[0].set_viewport_size({"width": width, "height": height})
+        except BaseException:
+            await kill_process_group(chromium.process, grace_s=0)
+            remove_profile_dir(profile_dir)
+            raise
+        return _Browser(chromium, browser)
+
+    async def _dispose(self, entry: _Browser) -> None:
+        await kill_process_group(entry.chromium.process, grace_s=KILL_GRACE_S)
+        await asyncio.to_thread(discard_profile, entry.chromium.profile_dir)
+
+    def _on_disconnected(self, session: BrowserSession) -> None:
+        if session.closed or self._closed:
+            return
+        self._expire(session, "the browser exited unexpectedly")
+
+    # ----- background work -------------------------------------------------------------
+
+    async def _refill_loop(self) -> None:
+        while not self._closed:
+            await self._refill_needed.wait()
+            self._refill_needed.clear()
+            # One launch at a time: launches compete for CPU with the sessions in use.
+            while (
+                not self._closed
+                and len(self._warm) + self._launching < self.size
+                and self._total() < self.max_browsers
+            ):
+                self._launching += 1
+                try:
+                    entry = await self._launch(SessionOptions())
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("warming a browser failed: %s", exc)
+                    await asyncio.sleep(1.0)
+                    continue
+                finally:
+                    self._launching -= 1
+                if self._closed:
+                    await self._dispose(entry)
+                    return
+                async with self._warm_ready:
+                    self._warm.append(entry)
+                    self._warm_ready.notify()
+
+    async def _reap_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL_S)
+            now = datetime.now(UTC)
+            for session in list(self._sessions.values()):
+                reason = _expiry_reason(session, now)
+                if reason:
+                    self._expire(session, reason)
+
+    def _expire(self, session: BrowserSession, reason: str) -> None:
+        self._expire_task(self._release_and_notify(session, reason))
+
+    def _expire_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    async def _release_and_notify(self, session: BrowserSession, reason: str) -> None:
+        if session.closed:
+            return
+        await self.release(session, reason)
+        if self.on_expire is not None:
+            try:
+                await self.on_expire(session, reason)
+            except Exception:
+                log.exception("on_expire failed for session %s", session.id)
+
+
+def _expiry_reason(session: BrowserSession, now: datetime) -> str | None:
+    options = session.options
+    if options.max_duration_s and (now - session.created_at).total_seconds() >= options.max_duration_s:
+        return "max duration reached"
+    if options.idle_timeout_s and (now - session.last_active_at).total_seconds() >= options.idle_timeout_s:
+        return "idle timeout"
+    return None

@@ -1,0 +1,132 @@
+"""Temporary browser profile directories, their owner marker, and the orphan sweep.
+
+Each profile directory holds a marker naming the process that owns it. A directory
+whose owner is gone was left by a crash: the sweep kills its browser processes and
+deletes it. Directories of live owners (other lanterna processes) are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+MARKER = "lanterna-owner.json"
+PROFILE_PREFIX = "profile-"
+
+
+def default_profile_root() -> Path:
+    return Path(tempfile.gettempdir()) / "lanterna-browsers"
+
+
+def _process_started(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def create_profile_dir(root: Path) -> Path:
+    """A fresh profile directory under ``root`` whose marker names this process as owner."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX, dir=root))
+    write_marker(path)
+    return path
+
+
+def write_marker(path: Path, *, browser_pid: int | None = None) -> None:
+    pid = os.getpid()
+    marker = {"owner_pid": pid, "owner_started": _process_started(pid), "browser_pid": browser_pid}
+    (path / MARKER).write_text(json.dumps(marker))
+
+
+def owner_is_alive(marker: dict[str, object]) -> bool:
+    """True when the marker's owner process still runs (same pid *and* same start time)."""
+    pid = marker.get("owner_pid")
+    if not isinstance(pid, int):
+        return False
+    started = _process_started(pid)
+    if started is None:
+        return False
+    recorded = marker.get("owner_started")
+    # A reused pid has a different start time.
+    return not isinstance(recorded, int | float) or abs(started - recorded) < 1.0
+
+
+def remove_profile_dir(path: Path) -> None:
+    # A dying browser may still write a file while the tree is removed: retry briefly.
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)
+
+
+def discard_profile(path: Path) -> None:
+    """Kill what is left of a released browser and delete its profile (blocking; run in a thread)."""
+    kill_browsers_using([path])
+    remove_profile_dir(path)
+
+
+def kill_browsers_using(profile_dirs: list[Path]) -> int:
+    """SIGKILL every process whose command line names one of ``profile_dirs``; returns how many.
+
+    Catches what escaped the process group (Chromium's crash handler starts its own session).
+    """
+    needles = [f"{d}{os.sep}" for d in profile_dirs] + [f"={d}" for d in profile_dirs]
+    killed = 0
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = " ".join(proc.info.get("cmdline") or [])
+            if any(n in cmdline for n in needles):
+                proc.kill()
+                killed += 1
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return killed
+
+
+def sweep_orphans(root: Path) -> list[Path]:
+    """Kill the browsers and delete the profile dirs whose owner is dead; returns the dirs removed."""
+    if not root.is_dir():
+        return []
+    orphans: list[Path] = []
+    for path in root.iterdir():
+        if not path.is_dir() or not path.name.startswith(PROFILE_PREFIX):
+            continue
+        try:
+            marker = json.loads((path / MARKER).read_text())
+        except FileNotFoundError:
+            # Created a moment ago and not yet marked, or marker lost: judge by age.
+            if _age_s(path) < 60:
+                continue
+            marker = {}
+        except (OSError, ValueError):
+            marker = {}
+        if isinstance(marker, dict) and owner_is_alive(marker):
+            continue
+        orphans.append(path)
+    if not orphans:
+        return []
+    killed = kill_browsers_using(orphans)
+    for path in orphans:
+        remove_profile_dir(path)
+    log.info("swept %d orphan browser profiles (%d processes killed)", len(orphans), killed)
+    return orphans
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0

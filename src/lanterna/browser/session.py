@@ -1,0 +1,136 @@
+"""One browser session: an isolated Chromium, its Playwright context and tabs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from playwright.async_api import Browser, BrowserContext, Page
+from pydantic import BaseModel, Field
+
+from lanterna.browser.chromium import DEFAULT_WINDOW, ChromiumProcess
+
+if TYPE_CHECKING:
+    from lanterna.perception.models import Observation
+
+
+class SessionOptions(BaseModel):
+    """Per-session launch and context options. ``chrome_args`` or ``user_agent`` force a cold launch."""
+
+    viewport_width: int | None = Field(default=None, ge=100, le=7680)
+    viewport_height: int | None = Field(default=None, ge=100, le=4320)
+    user_agent: str | None = None
+    chrome_args: list[str] | None = None
+    idle_timeout_s: float | None = Field(default=None, gt=0)
+    max_duration_s: float | None = Field(default=None, gt=0)
+
+    @property
+    def needs_cold_launch(self) -> bool:
+        """Options a warm browser cannot take on after start."""
+        return bool(self.chrome_args) or bool(self.user_agent)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BrowserSession:
+    """The Playwright side of one browser. The pool creates, reaps and releases it.
+
+    ``page`` is the active tab: a tab opened by the page (link with target=_blank,
+    window.open) becomes active; closing the active tab activates the last one left.
+    Callers serialise page operations with ``lock``.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        chromium: ChromiumProcess,
+        browser: Browser,
+        options: SessionOptions,
+    ) -> None:
+        self.id = session_id
+        self.chromium = chromium
+        self.browser = browser
+        self.options = options
+        self.context: BrowserContext = browser.contexts[0]
+        pages = self.context.pages
+        self.page: Page = pages[0] if pages else None  # type: ignore[assignment]  # set in prepare()
+        self.downloads_dir: Path = chromium.profile_dir / "downloads"
+        self.created_at = _now()
+        self.last_active_at = self.created_at
+        self.closed = False
+        self.closed_reason: str | None = None
+        self.last_observation: Observation | None = None
+        self.lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        self.context.on("page", self._on_new_page)
+        for page in pages:
+            page.on("close", self._on_page_closed)
+
+    @property
+    def pid(self) -> int:
+        return self.chromium.pid
+
+    @property
+    def cdp_url(self) -> str:
+        """The browser's own loopback websocket (``ws://127.0.0.1:<port>/devtools/browser/<id>``)."""
+        return self.chromium.cdp_url
+
+    @property
+    def tabs(self) -> list[Page]:
+        """Open tabs in the order they were opened."""
+        return [p for p in self.context.pages if not p.is_closed()]
+
+    @property
+    def viewport(self) -> tuple[int, int]:
+        """Viewport of every tab (emulated: a headless window's inner size is smaller than the window)."""
+        return (
+            self.options.viewport_width or DEFAULT_WINDOW[0],
+            self.options.viewport_height or DEFAULT_WINDOW[1],
+        )
+
+    def touch(self) -> None:
+        """Reset the idle timer."""
+        self.last_active_at = _now()
+
+    async def prepare(self, timeout_ms: int, navigation_timeout_ms: int) -> None:
+        """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""
+        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        self.context.set_default_timeout(timeout_ms)
+        self.context.set_default_navigation_timeout(navigation_timeout_ms)
+        if self.page is None or self.page.is_closed():
+            self.page = await self.context.new_page()  # also registered by _on_new_page
+        await self._prepare_page(self.page)
+
+    async def _prepare_page(self, page: Page) -> None:
+        width, height = self.viewport
+        if page.viewport_size == {"width": width, "height": height}:
+            return
+        with contextlib.suppress(Exception):  # the tab may close meanwhile
+            await page.set_viewport_size({"width": width, "height": height})
+
+    def _on_new_page(self, page: Page) -> None:
+        # A link or script opened a tab: follow it, as a user would.
+        self.page = page
+        page.on("close", self._on_page_closed)
+        task = asyncio.ensure_future(self._prepare_page(page))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _on_page_closed(self, page: Page) -> None:
+        if page is self.page:
+            remaining = self.tabs
+            if remaining:
+                self.page = remaining[-1]
+
+    def activate(self, page: Page) -> None:
+        """Make ``page`` the active tab."""
+        self.page = page
+
+    def __repr__(self) -> str:
+        state = f"closed: {self.closed_reason}" if self.closed else "live"
+        return f"<BrowserSession {self.id} pid={self.pid} {state}>"

@@ -1,0 +1,70 @@
+"""``lanterna serve``: run the API server (sessions, agents, CDP) until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.markup import escape
+
+from lanterna.cli.console import console, reported_errors
+from lanterna.config import get_settings
+
+FIRST_KEY_NAME = "default"
+ENV_KEY_NAME = "from LANTERNA_API_KEY"
+
+
+async def _prepare_keys(database_url: str, api_key: str | None) -> str | None:
+    """Migrate the store, register ``api_key`` if it is new, and create a first key if there is none.
+
+    Returns the plaintext of a key created now (it cannot be shown again), else ``None``.
+    """
+    from lanterna.store.db import Store
+
+    store = await Store.open(database_url)
+    try:
+        if api_key:
+            await store.keys.register(api_key, ENV_KEY_NAME)
+        if await store.keys.count_active() == 0:
+            _, plaintext = await store.keys.create(FIRST_KEY_NAME)
+            return plaintext
+        return None
+    finally:
+        await store.close()
+
+
+def serve(
+    host: str = typer.Option(
+        None, "--host", help="Interface to bind (default: LANTERNA_HOST, else 127.0.0.1)."
+    ),
+    port: int = typer.Option(None, "--port", help="Port to listen on (default: LANTERNA_PORT, else 8000)."),
+    api_key: str | None = typer.Option(
+        None,
+        "--api-key",
+        envvar="LANTERNA_API_KEY",
+        help="Also accept this API key (registered on first use).",
+        show_default=False,
+    ),
+) -> None:
+    """Run the lanterna API server. On first start it creates an API key and prints it."""
+    from lanterna.server.app import serve as run_server
+
+    settings = get_settings()
+    with reported_errors():
+        created = asyncio.run(_prepare_keys(settings.resolved_database_url, api_key))
+    if created:
+        console.print("[bold]No API key existed; created one.[/] Keep it, it is not shown again:")
+        console.print(created)
+    bound_host = host or settings.host
+    bound_port = settings.port if port is None else port
+    console.print(
+        f"[bold]lanterna[/] serving on http://{escape(bound_host)}:{bound_port} "
+        f"(API reference at /docs, database {escape(_redacted(settings.resolved_database_url))})"
+    )
+    run_server(settings, bound_host, bound_port)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,50 @@
+"""Errors every layer may raise. Each carries a message that says what to change.
+
+The server maps them to HTTP statuses; the SDK raises the matching class from a response.
+"""
+
+from __future__ import annotations
+
+
+class LanternaError(Exception):
+    """Base class. ``status`` is the HTTP status the server answers with."""
+
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequestError(LanternaError):
+    status = 422
+
+
+class AuthenticationError(LanternaError):
+    status = 401
+
+
+class NotFoundError(LanternaError):
+    status = 404
+
+
+class ConflictError(LanternaError):
+    """The object exists but is in the wrong state (closed session, agent already running)."""
+
+    status = 409
+
+
+class CapacityError(LanternaError):
+    """No browser can be started now (the global cap is reached)."""
+
+    status = 503
+
+
+class ChromiumNotFoundError(LanternaError):
+    status = 503
+
+
+class ServerUnavailableError(LanternaError):
+    """The SDK could not reach the server."""
+
+    status = 503

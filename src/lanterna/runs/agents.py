@@ -1,0 +1,309 @@
+"""Agent runs as tenants see them: start on a session, status, stop, live events, persistence.
+
+One agent runs per session at a time. Each run is an asyncio task executing the agent loop;
+its steps are persisted and fanned out to subscribers as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from lanterna.agent.loop import AgentTask, run_agent, schema_problem
+from lanterna.agent.models import AgentOutcome, AgentState, AgentStep
+from lanterna.browser import BrowserSession
+from lanterna.config import Settings
+from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
+from lanterna.reasoners.base import Reasoner
+from lanterna.reasoners.registry import create_reasoner, resolve_model
+from lanterna.runs.events import AgentEvents
+from lanterna.runs.sessions import SessionService
+from lanterna.store import AgentRecord, Store
+from lanterna.store.tables import utcnow
+from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
+
+log = logging.getLogger(__name__)
+
+# How long a session close waits for the running action before interrupting it.
+SESSION_CLOSE_GRACE_S = 10.0
+# After a cancel, how long to wait for the run to record its end.
+CANCEL_GRACE_S = 5.0
+
+
+class WorkflowCode(BaseModel):
+    """An agent's actions as a replayable script and as JSON (``GET /agents/{id}/workflow/code``)."""
+
+    python_script: str
+    json_actions: list[dict[str, Any]]
+
+
+@dataclass
+class _Run:
+    record: AgentRecord
+    browser: BrowserSession
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    events: AgentEvents = field(default_factory=AgentEvents)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    session_closed: str | None = None  # why the session ended under the agent, if it did
+
+    @property
+    def agent_id(self) -> str:
+        return self.record.id
+
+    @property
+    def tenant(self) -> str:
+        return self.record.tenant
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+
+def _not_found(agent_id: str) -> NotFoundError:
+    return NotFoundError(f"agent {agent_id} not found; list your agents with GET /agents")
+
+
+class AgentService:
+    """Starts, tracks and stops agent runs. ``close()`` ends the runs still going (server shutdown)."""
+
+    def __init__(self, *, store: Store, sessions: SessionService, settings: Settings) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._settings = settings
+        self._runs: dict[str, _Run] = {}
+        self._by_session: dict[str, str] = {}  # session id -> id of the agent running on it
+        sessions.on_close(self._session_closed)
+
+    @property
+    def stop_timeout_s(self) -> float:
+        """How long ``stop`` waits for the running action: a navigation may take its full timeout."""
+        return self._settings.navigation_timeout_ms / 1000 + 5
+
+    # ----- lifecycle ---------------------------------------------------------------------
+
+    async def start(
+        self, tenant: str, request: AgentStartRequest, *, reasoner: Reasoner | None = None
+    ) -> AgentStatusResponse:
+        """Start an agent on the tenant's session; it runs in the background.
+
+        ``NotFoundError`` for an unknown session, ``ConflictError`` for a closed or busy one,
+        ``InvalidRequestError`` for an unusable model or response_format. ``reasoner`` replaces
+        the one the model string names (for embedding and tests).
+        """
+        problems = request.unsupported()
+        if request.response_format is not None:
+            problems += [p for p in [schema_problem(request.response_format)] if p]
+        if problems:
+            raise InvalidRequestError("; ".join(problems))
+        browser = await self._sessions.live(tenant, request.session_id)
+        model = resolve_model(request.reasoning_model, self._settings)
+        if reasoner is None:
+            reasoner = create_reasoner(model, self._settings)
+        busy = self._by_session.get(request.session_id)
+        if busy is not None:
+            raise ConflictError(
+                f"session {request.session_id} already runs agent {busy}; stop it "
+                f"(DELETE /agents/{busy}/stop) or wait for it to finish"
+            )
+        agent_id = str(uuid.uuid4())
+        self._by_session[request.session_id] = agent_id  # claimed before any await: no double start
+        try:
+            offset = await self._store.agents.session_offset(request.session_id)
+            record = AgentRecord(
+                id=agent_id,
+                tenant=tenant,
+                session_id=request.session_id,
+                task=request.task,
+                url=request.url,
+                reasoning_model=model,
+                max_steps=request.max_steps,
+                use_vision=request.use_vision,
+                response_format=request.response_format,
+                created_at=utcnow(),
+                replay_start_offset=offset if request.session_offset is None else request.session_offset,
+                replay_stop_offset=offset,
+            )
+            await self._store.agents.create(record)
+        except BaseException:
+            self._by_session.pop(request.session_id, None)
+            raise
+        run = _Run(record=record, browser=browser)
+        self._runs[agent_id] = run
+        task = AgentTask(
+            task=request.task,
+            url=request.url,
+            max_steps=request.max_steps,
+            response_format=request.response_format,
+            use_vision=request.use_vision,
+        )
+        run.task = asyncio.create_task(self._run(run, reasoner, task), name=f"agent-{agent_id}")
+        return _status_response(record, [])
+
+    async def status(self, tenant: str, agent_id: str) -> AgentStatusResponse:
+        """The agent with every step so far."""
+        record = await self._record(tenant, agent_id)
+        run = self._runs.get(agent_id)
+        steps = list(run.events.steps) if run is not None else await self._store.agents.steps(agent_id)
+        return _status_response(record, steps)
+
+    async def list(
+        self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
+    ) -> Page[AgentStatusResponse]:
+        """One page of the tenant's agents, newest first (without their steps)."""
+        records, total = await self._store.agents.list(
+            tenant, only_active=only_active, page=page, page_size=page_size
+        )
+        items = [_status_response(r, []) for r in records]
+        return Page[AgentStatusResponse](items=items, page=page, page_size=page_size, total=total)
+
+    async def stop(self, tenant: str, agent_id: str) -> AgentStatusResponse:
+        """Stop the agent after its current action and return its final status. Idempotent."""
+        await self._record(tenant, agent_id)
+        run = self._runs.get(agent_id)
+        if run is not None:
+            await self._end(run, self.stop_timeout_s)
+        return await self.status(tenant, agent_id)
+
+    async def subscribe(self, tenant: str, agent_id: str) -> AsyncIterator[AgentStep | AgentStopMessage]:
+        """Past steps, live steps as they happen, then the stop message with the final status."""
+        record = await self._record(tenant, agent_id)
+        run = self._runs.get(agent_id)
+        if run is not None:
+            async for event in run.events.subscribe():
+                yield event
+            return
+        status = _status_response(record, await self._store.agents.steps(agent_id))
+        for step in status.steps:
+            yield step
+        yield AgentStopMessage(agent=status)
+
+    async def workflow_code(self, tenant: str, agent_id: str) -> WorkflowCode:
+        """The agent's browser actions as a script that replays them on a new session."""
+        status = await self.status(tenant, agent_id)
+        actions = [s.action.wire() for s in status.steps if s.action.type != "completion"]
+        lines = [
+            "from lanterna import Client",
+            "",
+            "client = Client()",
+            "with client.Session() as session:",
+            *(
+                "    session.execute(" + ", ".join(f"{k}={v!r}" for k, v in action.items()) + ")"
+                for action in actions
+            ),
+        ]
+        if not actions:
+            lines.append("    pass  # the agent took no browser action")
+        return WorkflowCode(python_script="\n".join(lines) + "\n", json_actions=actions)
+
+    async def close(self) -> None:
+        """End every run (server shutdown): running actions get a short grace period."""
+        await asyncio.gather(*(self._end(run, CANCEL_GRACE_S) for run in list(self._runs.values())))
+
+    # ----- the run -----------------------------------------------------------------------
+
+    async def _run(self, run: _Run, reasoner: Reasoner, task: AgentTask) -> None:
+        async def on_step(step: AgentStep) -> None:
+            await self._store.agents.add_step(run.agent_id, step)
+            await run.events.publish(step)
+
+        try:
+            outcome = await run_agent(run.browser, reasoner, task, on_step=on_step, stop=run.stop)
+        except asyncio.CancelledError:
+            # Only this service cancels a run, after the stop grace period ran out.
+            outcome = AgentOutcome(
+                state=AgentState.stopped, success=False, answer="stopped; the running action was interrupted"
+            )
+        except Exception as exc:
+            log.exception("agent %s crashed", run.agent_id)
+            outcome = AgentOutcome(
+                state=AgentState.failed, success=False, answer=f"the agent failed unexpectedly: {exc}"
+            )
+        if run.session_closed is not None and outcome.state in (AgentState.stopped, AgentState.failed):
+            outcome = AgentOutcome(
+                state=AgentState.failed, success=False, answer=f"session closed: {run.session_closed}"
+            )
+        try:
+            await self._finish(run, outcome)
+        finally:
+            self._runs.pop(run.agent_id, None)
+            if self._by_session.get(run.session_id) == run.agent_id:
+                del self._by_session[run.session_id]
+            run.done.set()
+
+    async def _finish(self, run: _Run, outcome: AgentOutcome) -> None:
+        closed = run.record.model_copy(
+            update={
+                "status": "closed",
+                "state": outcome.state,
+                "success": outcome.success,
+                "answer": outcome.answer,
+                "closed_at": utcnow(),
+            }
+        )
+        try:
+            record = await self._store.agents.finish(
+                run.agent_id, outcome.state, outcome.success, outcome.answer, closed_at=closed.closed_at
+            )
+            if record is None:  # closed by someone else first (e.g. a restart marked it failed)
+                record = await self._record(run.tenant, run.agent_id)
+        except Exception:
+            # Subscribers still get the end; the store is the one to blame in the log.
+            log.exception("could not save the end of agent %s", run.agent_id)
+            record = closed
+        status = _status_response(record, list(run.events.steps))
+        await run.events.finish(AgentStopMessage(agent=status))
+
+    async def _end(self, run: _Run, grace_s: float) -> None:
+        """Ask the run to stop; interrupt it if the current action outlasts ``grace_s``."""
+        run.stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.done.wait(), grace_s)
+            return
+        if run.task is not None:
+            run.task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.done.wait(), CANCEL_GRACE_S)
+
+    async def _session_closed(self, session_id: str, reason: str) -> None:
+        agent_id = self._by_session.get(session_id)
+        run = self._runs.get(agent_id) if agent_id is not None else None
+        if run is None:
+            return
+        run.session_closed = reason
+        await self._end(run, SESSION_CLOSE_GRACE_S)
+
+    # ----- helpers -----------------------------------------------------------------------
+
+    async def _record(self, tenant: str, agent_id: str) -> AgentRecord:
+        record = await self._store.agents.get(tenant, agent_id)
+        if record is None:
+            raise _not_found(agent_id)
+        return record
+
+
+def _status_response(record: AgentRecord, steps: list[AgentStep]) -> AgentStatusResponse:
+    return AgentStatusResponse(
+        agent_id=record.id,
+        session_id=record.session_id,
+        status=record.status,
+        state=record.state,
+        task=record.task,
+        url=record.url,
+        created_at=record.created_at,
+        closed_at=record.closed_at,
+        success=record.success,
+        answer=record.answer,
+        steps=steps,
+        replay_start_offset=record.replay_start_offset,
+        replay_stop_offset=record.replay_stop_offset,
+        reasoning_model=record.reasoning_model,
+        max_steps=record.max_steps,
+    )

@@ -1,0 +1,56 @@
+"""Everything one server process runs: the store, the browser pool, the session and agent services."""
+
+from __future__ import annotations
+
+import logging
+
+from lanterna.browser import BrowserPool, BrowserSession
+from lanterna.config import Settings
+from lanterna.runs.agents import AgentService
+from lanterna.runs.sessions import SHUTDOWN, SessionService
+from lanterna.store import Store
+
+log = logging.getLogger(__name__)
+
+RESTARTED = "server restarted"
+
+
+class Runtime:
+    """Build with ``await Runtime.start(settings)``; ``await runtime.close()`` closes every session."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.pool = BrowserPool(settings, on_expire=self._on_expire)
+        self.sessions = SessionService(store=store, pool=self.pool, settings=settings)
+        self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Runtime:
+        """Open (and migrate) the store, close what a crash left open, start the pool."""
+        store = await Store.open(settings.resolved_database_url)
+        try:
+            agents = await store.agents.mark_running_as_closed()
+            sessions = await store.sessions.mark_active_as_closed(RESTARTED)
+            if sessions or agents:
+                log.info(
+                    "closed %d sessions and %d agents left running by a previous process", sessions, agents
+                )
+            runtime = cls(settings, store)
+            await runtime.pool.start()  # also kills browsers orphaned by a crash
+        except BaseException:
+            await store.close()
+            raise
+        return runtime
+
+    async def close(self) -> None:
+        """Stop agents, close every session and browser, then the store."""
+        try:
+            await self.agents.close()
+            await self.sessions.close_all(SHUTDOWN)
+        finally:
+            await self.pool.close()
+            await self.store.close()
+
+    async def _on_expire(self, browser: BrowserSession, reason: str) -> None:
+        await self.sessions.expired(browser, reason)

@@ -1,0 +1,363 @@
+"""Browser sessions as tenants see them: start, page operations, stop, expiry, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+
+from lanterna.actions.execute import execute as execute_action
+from lanterna.actions.models import Action, DataSpace, ExecutionResult, Scrape
+from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
+from lanterna.config import Settings
+from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
+from lanterna.perception.models import Observation
+from lanterna.perception.observe import observe as observe_page
+from lanterna.scrape.markdown import scrape_page
+from lanterna.store import SessionRecord, Store
+from lanterna.store.tables import utcnow
+from lanterna.wire import (
+    Cookie,
+    ObserveRequest,
+    Page,
+    ScrapeRequest,
+    SessionResponse,
+    SessionStartRequest,
+    SessionStatus,
+)
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import SetCookieParam  # Playwright exports no public name
+
+log = logging.getLogger(__name__)
+
+# Awaited with (session_id, reason) when a live session ends: before its browser is released
+# when the server closes it (stop, shutdown); after, when the pool expired it or it died.
+CloseListener = Callable[[str, str], Awaitable[None]]
+
+STOPPED = "stopped"
+SHUTDOWN = "server shut down"
+EXPIRY_REASONS = frozenset({"idle timeout", "max duration reached"})
+
+
+@dataclass
+class _Live:
+    tenant: str
+    browser: BrowserSession
+
+
+@dataclass(frozen=True)
+class TabTarget:
+    """One open tab and the CDP target id of its page."""
+
+    index: int
+    title: str
+    url: str
+    target_id: str
+
+
+def closed_reason(record: SessionRecord) -> str:
+    """Why a session is no longer active, in a few words."""
+    if record.error:
+        return record.error
+    return {"closed": STOPPED, "timed_out": "timed out", "error": "failed"}.get(record.status, record.status)
+
+
+def _conflict(session_id: str, reason: str) -> ConflictError:
+    return ConflictError(f"session {session_id} is closed ({reason}); start a new session")
+
+
+def _not_found(session_id: str) -> NotFoundError:
+    return NotFoundError(f"session {session_id} not found; list your sessions with GET /sessions")
+
+
+class SessionService:
+    """The session lifecycle. One browser per session; page operations are serialised per session."""
+
+    def __init__(self, *, store: Store, pool: BrowserPool, settings: Settings) -> None:
+        self._store = store
+        self._pool = pool
+        self._settings = settings
+        self._live: dict[str, _Live] = {}
+        self._listeners: list[CloseListener] = []
+
+    def on_close(self, listener: CloseListener) -> None:
+        """Register ``listener(session_id, reason)``, awaited whenever a live session ends."""
+        self._listeners.append(listener)
+
+    # ----- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, tenant: str, request: SessionStartRequest) -> SessionResponse:
+        """Acquire a browser for a new session and persist it."""
+        problems = request.unsupported()
+        if problems:
+            raise InvalidRequestError("unsupported session options: " + "; ".join(problems))
+        options = SessionOptions(
+            viewport_width=request.viewport_width,
+            viewport_height=request.viewport_height,
+            user_agent=request.user_agent,
+            chrome_args=request.chrome_args,
+            idle_timeout_s=request.idle_timeout_minutes * 60,
+            max_duration_s=request.max_duration_minutes * 60,
+        )
+        session_id = str(uuid.uuid4())
+        browser = await self._pool.acquire(options, session_id=session_id)
+        now = utcnow()
+        record = SessionRecord(
+            id=session_id,
+            tenant=tenant,
+            options=request.model_dump(mode="json", exclude_none=True),
+            created_at=now,
+            last_accessed_at=now,
+        )
+        try:
+            await self._store.sessions.create(record)
+        except BaseException:
+            await self._pool.release(browser, "could not be saved")
+            raise
+        self._live[session_id] = _Live(tenant, browser)
+        return self._response(record, browser)
+
+    async def get(self, tenant: str, session_id: str) -> SessionResponse:
+        record = await self._record(tenant, session_id)
+        return self._response(record, self._browser(tenant, session_id))
+
+    async def list(
+        self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
+    ) -> Page[SessionResponse]:
+        records, total = await self._store.sessions.list(
+            tenant, only_active=only_active, page=page, page_size=page_size
+        )
+        items = [self._response(r, self._browser(tenant, r.id)) for r in records]
+        return Page[SessionResponse](items=items, page=page, page_size=page_size, total=total)
+
+    async def stop(self, tenant: str, session_id: str) -> SessionResponse:
+        """Close the session. Idempotent: the answer's status is ``closed`` whatever ended it first."""
+        record = await self._record(tenant, session_id)
+        live = self._live.get(session_id)
+        if live is not None:
+            record = await self._close(live.browser, "closed", None, release=True) or record
+        elif record.status == "active":  # its browser is gone (e.g. another server process owned it)
+            record = (
+                await self._store.sessions.update(
+                    session_id,
+                    status="closed",
+                    error="its browser is no longer running",
+                    closed_at=utcnow(),
+                    only_if_active=True,
+                )
+                or record
+            )
+        response = self._response(record, None)
+        # The session is closed now, whatever closed it first; the stored status keeps the cause.
+        return response.model_copy(update={"status": "closed"})
+
+    async def expired(self, browser: BrowserSession, reason: str) -> None:
+        """The pool released ``browser`` (idle timeout, max duration, or the browser died)."""
+        status: SessionStatus = "timed_out" if reason in EXPIRY_REASONS else "error"
+        await self._close(browser, status, reason, release=False)
+
+    async def close_all(self, reason: str = SHUTDOWN) -> None:
+        """Close every live session (server shutdown)."""
+        await asyncio.gather(
+            *[
+                self._close(live.browser, "closed", reason, release=True)
+                for live in list(self._live.values())
+            ],
+            return_exceptions=True,
+        )
+
+    async def _close(
+        self, browser: BrowserSession, status: SessionStatus, error: str | None, *, release: bool
+    ) -> SessionRecord | None:
+        """Forget, notify, release (unless the pool already did) and persist; the first closer wins."""
+        if self._live.pop(browser.id, None) is None:
+            return None
+        reason = error or STOPPED
+        await self._notify(browser.id, reason)
+        if release:
+            await self._pool.release(browser, reason)
+        return await self._store.sessions.update(
+            browser.id,
+            status=status,
+            error=error,
+            closed_at=utcnow(),
+            last_accessed_at=browser.last_active_at,
+            only_if_active=True,
+        )
+
+    async def _notify(self, session_id: str, reason: str) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(session_id, reason)
+            except Exception:
+                log.exception("a close listener failed for session %s", session_id)
+
+    # ----- page operations ---------------------------------------------------------------
+
+    async def live(self, tenant: str, session_id: str) -> BrowserSession:
+        """The tenant's running browser. ``NotFoundError`` if unknown, ``ConflictError`` if closed."""
+        browser = self._browser(tenant, session_id)
+        if browser is not None:
+            return browser
+        record = await self._record(tenant, session_id)
+        if record.status == "active":
+            raise _conflict(session_id, "its browser is no longer running")
+        raise _conflict(session_id, closed_reason(record))
+
+    @contextlib.asynccontextmanager
+    async def using(self, tenant: str, session_id: str) -> AsyncIterator[BrowserSession]:
+        """Hold the session's lock for one page operation; a session closed meanwhile is a 409."""
+        browser = await self.live(tenant, session_id)
+        async with browser.lock:
+            if browser.closed:
+                raise _conflict(session_id, browser.closed_reason or STOPPED)
+            browser.touch()
+            try:
+                yield browser
+            except PlaywrightError as exc:
+                if browser.closed:  # the browser went away under the operation
+                    raise _conflict(session_id, browser.closed_reason or STOPPED) from exc
+                raise
+            finally:
+                browser.touch()
+
+    async def observe(self, tenant: str, session_id: str, request: ObserveRequest) -> Observation:
+        async with self.using(tenant, session_id) as browser:
+            return await observe_page(browser, screenshot=request.screenshot)
+
+    async def execute(self, tenant: str, session_id: str, action: Action) -> ExecutionResult:
+        """Run one action and persist its result (which advances the session's offset)."""
+        async with self.using(tenant, session_id) as browser:
+            result = await execute_action(browser, action)
+            await self._store.sessions.add_action(session_id, result)
+        return result
+
+    async def scrape(self, tenant: str, session_id: str, request: ScrapeRequest) -> DataSpace:
+        scrape = Scrape(**request.model_dump(exclude={"use_link_placeholders"}))
+        async with self.using(tenant, session_id) as browser:
+            return await scrape_page(browser.page, scrape)
+
+    async def offset(self, tenant: str, session_id: str) -> int:
+        return (await self._record(tenant, session_id)).offset
+
+    # ----- cookies and debugging ---------------------------------------------------------
+
+    async def cookies(self, tenant: str, session_id: str) -> builtins.list[Cookie]:
+        browser = await self.live(tenant, session_id)
+        browser.touch()
+        return [_cookie_from_playwright(dict(c)) for c in await browser.context.cookies()]
+
+    async def set_cookies(self, tenant: str, session_id: str, cookies: builtins.list[Cookie]) -> int:
+        browser = await self.live(tenant, session_id)
+        browser.touch()
+        try:
+            await browser.context.add_cookies([_cookie_to_playwright(c) for c in cookies])
+        except PlaywrightError as exc:
+            raise InvalidRequestError(f"the browser refused the cookies: {exc.message}") from exc
+        return len(cookies)
+
+    async def tabs(self, tenant: str, session_id: str) -> builtins.list[TabTarget]:
+        """The open tabs with the CDP target id of each (for per-tab debugging URLs)."""
+        browser = await self.live(tenant, session_id)
+        targets = []
+        for index, page in enumerate(browser.tabs):
+            cdp = await browser.context.new_cdp_session(page)
+            try:
+                info = await cdp.send("Target.getTargetInfo")
+            finally:
+                with contextlib.suppress(PlaywrightError):
+                    await cdp.detach()
+            target = info["targetInfo"]
+            targets.append(
+                TabTarget(index, target.get("title", ""), target.get("url", ""), target["targetId"])
+            )
+        return targets
+
+    async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> str:
+        """The browser's loopback CDP websocket, or that of one page target."""
+        browser = await self.live(tenant, session_id)
+        browser.touch()
+        if target_id is None:
+            return browser.cdp_url
+        parts = urlsplit(browser.cdp_url)
+        return f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
+
+    # ----- helpers -----------------------------------------------------------------------
+
+    def _browser(self, tenant: str, session_id: str) -> BrowserSession | None:
+        live = self._live.get(session_id)
+        return live.browser if live is not None and live.tenant == tenant else None
+
+    async def _record(self, tenant: str, session_id: str) -> SessionRecord:
+        record = await self._store.sessions.get(tenant, session_id)
+        if record is None:
+            raise _not_found(session_id)
+        return record
+
+    @staticmethod
+    def _response(record: SessionRecord, browser: BrowserSession | None) -> SessionResponse:
+        options = SessionStartRequest.model_validate(record.options)
+        last_accessed = record.last_accessed_at
+        if browser is not None:
+            last_accessed = max(last_accessed, browser.last_active_at)
+        return SessionResponse(
+            session_id=record.id,
+            status=record.status,
+            idle_timeout_minutes=options.idle_timeout_minutes,
+            max_duration_minutes=options.max_duration_minutes,
+            created_at=record.created_at,
+            last_accessed_at=last_accessed,
+            closed_at=record.closed_at,
+            error=record.error,
+            headless=options.headless,
+            browser_type=options.browser_type,
+            user_agent=options.user_agent,
+            viewport_width=options.viewport_width,
+            viewport_height=options.viewport_height,
+        )
+
+
+def _cookie_from_playwright(cookie: dict[str, Any]) -> Cookie:
+    expires = cookie.get("expires")
+    session = expires is None or expires < 0
+    return Cookie(
+        name=cookie["name"],
+        value=cookie["value"],
+        domain=cookie.get("domain", ""),
+        path=cookie.get("path", "/"),
+        httpOnly=bool(cookie.get("httpOnly", False)),
+        secure=cookie.get("secure"),
+        sameSite=cookie.get("sameSite"),
+        expires=None if session else expires,
+        expirationDate=None if session else expires,
+        session=session,
+        hostOnly=not cookie.get("domain", "").startswith("."),
+        partitionKey=cookie.get("partitionKey"),
+    )
+
+
+def _cookie_to_playwright(cookie: Cookie) -> SetCookieParam:
+    out: SetCookieParam = {
+        "name": cookie.name,
+        "value": cookie.value,
+        "domain": cookie.domain,
+        "path": cookie.path or "/",
+        "httpOnly": cookie.httpOnly,
+    }
+    expires = cookie.expires if cookie.expires is not None else cookie.expirationDate
+    if expires is not None and expires >= 0 and not cookie.session:
+        out["expires"] = expires
+    if cookie.secure is not None:
+        out["secure"] = cookie.secure
+    if cookie.sameSite is not None:
+        out["sameSite"] = cookie.sameSite
+    return out

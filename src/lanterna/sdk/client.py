@@ -1,0 +1,230 @@
+"""``Client``: the entry point of lanterna's SDK (also importable as ``NotteClient``)."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import weakref
+from types import TracebackType
+from typing import Any
+
+from lanterna.errors import AuthenticationError
+from lanterna.sdk import agents, fallback, sessions
+from lanterna.sdk.loop import BackgroundLoop
+from lanterna.sdk.results import AgentStatus
+from lanterna.sdk.transport import Transport
+from lanterna.wire import Page, SessionResponse
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+
+
+def _env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class Client:
+    """A connection to a lanterna server.
+
+    ``Client()`` reads the key from ``LANTERNA_API_KEY`` (or ``NOTTE_API_KEY``) and the server
+    from ``LANTERNA_API_URL`` (or ``NOTTE_API_URL``, default ``http://127.0.0.1:8000``).
+    ``raise_on_failure`` is the default for ``session.execute``: raise ``ActionFailedError`` when
+    an action fails (True, as notte's client does) or return the failed result (False).
+
+    The client owns a background thread with an event loop that carries all its requests, so
+    its objects work the same from sync code, from async code, and from sync calls made inside
+    async functions. ``close()`` (or leaving ``with Client() as client:``) releases it; sessions
+    whose stop was postponed are stopped then, and at interpreter exit.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        server_url: str | None = None,
+        *,
+        raise_on_failure: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
+        key = api_key or _env("LANTERNA_API_KEY", "NOTTE_API_KEY")
+        if not key:
+            raise AuthenticationError(
+                "no API key: pass Client(api_key=...) or set LANTERNA_API_KEY (NOTTE_API_KEY also works); "
+                "create a key with `lanterna keys create`"
+            )
+        url = server_url or _env("LANTERNA_API_URL", "NOTTE_API_URL") or DEFAULT_SERVER_URL
+        self.raise_on_failure = raise_on_failure
+        self._transport = Transport(url, key, timeout_s=timeout)
+        self._loop = BackgroundLoop()
+        self._deferred: set[sessions.Session] = set()
+        self.sessions = SessionsApi(self)
+        self.agents = AgentsApi(self)
+        _OPEN_CLIENTS.add(self)
+
+    def __repr__(self) -> str:
+        return f"Client(server_url={self.server_url!r})"
+
+    @property
+    def server_url(self) -> str:
+        return self._transport.server_url
+
+    # --- factories (named like notte's client) --------------------------------------------------
+
+    def Session(
+        self, session_id: str | None = None, *, raise_on_failure: bool | None = None, **options: Any
+    ) -> sessions.Session:
+        """A new session with ``options`` (started on ``with``/``start()``), or ``Session(id)`` to attach."""
+        return sessions.Session(self, session_id, raise_on_failure=raise_on_failure, **options)
+
+    def Agent(
+        self,
+        session: sessions.Session | str | None = None,
+        *,
+        agent_id: str | None = None,
+        max_steps: int | None = None,
+        reasoning_model: str | None = None,
+        use_vision: bool = False,
+    ) -> agents.Agent:
+        """An agent for ``session`` (or ``agent_id=`` to follow an existing agent)."""
+        return agents.Agent(
+            self,
+            session,
+            agent_id=agent_id,
+            max_steps=max_steps,
+            reasoning_model=reasoning_model,
+            use_vision=use_vision,
+        )
+
+    def BatchAgent(
+        self,
+        session: sessions.Session | None = None,
+        *,
+        max_steps: int | None = None,
+        reasoning_model: str | None = None,
+        use_vision: bool = False,
+    ) -> agents.BatchRemoteAgent:
+        """A batch of agents, each on a new session copying ``session``'s options."""
+        return agents.BatchRemoteAgent(
+            session,
+            max_steps=max_steps,
+            reasoning_model=reasoning_model,
+            use_vision=use_vision,
+            _client=self,
+        )
+
+    def AgentFallback(
+        self, session: sessions.Session, task: str, **agent_params: Any
+    ) -> fallback.AgentFallback:
+        """Scripted actions with an agent taking over at the first failure (see ``AgentFallback``)."""
+        return fallback.AgentFallback(self, session, task, **agent_params)
+
+    # --- server-wide calls ----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """The server's ``/health`` answer; raises ``ServerUnavailableError`` if it cannot be reached."""
+        body = self._loop.run_sync(self._transport.request("GET", "/health"))
+        return body if isinstance(body, dict) else {}
+
+    # --- lifetime -------------------------------------------------------------------------------
+
+    def _forget_run(self, session: sessions.Session, token: object) -> None:
+        """An ``arun()`` that was never awaited was collected: do the stop it was holding back."""
+        if session._release(token):
+            self._loop.fire(session._stop())
+
+    async def _final(self) -> None:
+        sessions = list(self._deferred)
+        self._deferred.clear()
+        if sessions:
+            await asyncio.gather(*(s._stop() for s in sessions), return_exceptions=True)
+        await self._transport.aclose()
+
+    def close(self) -> None:
+        """Stop postponed sessions, close connections and the client's loop thread. Idempotent."""
+        _OPEN_CLIENTS.discard(self)
+        if not self._loop.closed:
+            self._loop.close(self._final())
+
+    async def aclose(self) -> None:
+        _OPEN_CLIENTS.discard(self)
+        if not self._loop.closed:
+            with contextlib.suppress(Exception):
+                await self._loop.run_async(self._final())
+            await asyncio.to_thread(self._loop.close)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+NotteClient = Client
+
+
+class SessionsApi:
+    """``client.sessions``: sessions by id, without a ``Session`` object."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, *, only_active: bool = True, page: int = 1, page_size: int = 20) -> list[SessionResponse]:
+        """Sessions of this API key, newest first (``only_active=False`` includes closed ones)."""
+        params = {"only_active": only_active, "page": page, "page_size": page_size}
+        call = self._client._transport.call(Page[SessionResponse], "GET", "/sessions", params=params)
+        return self._client._loop.run_sync(call).items
+
+    def get(self, session_id: str) -> SessionResponse:
+        call = self._client._transport.call(SessionResponse, "GET", f"/sessions/{session_id}")
+        return self._client._loop.run_sync(call)
+
+    def stop(self, session_id: str) -> SessionResponse:
+        """Stop a session by id (idempotent); returns its closed record."""
+        call = self._client._transport.call(SessionResponse, "DELETE", f"/sessions/{session_id}/stop")
+        return self._client._loop.run_sync(call)
+
+
+class AgentsApi:
+    """``client.agents``: agents by id, without an ``Agent`` object."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, *, only_active: bool = True, page: int = 1, page_size: int = 20) -> list[AgentStatus]:
+        """Agents of this API key, newest first (``only_active=False`` includes finished ones)."""
+        params = {"only_active": only_active, "page": page, "page_size": page_size}
+        call = self._client._transport.call(Page[AgentStatus], "GET", "/agents", params=params)
+        return self._client._loop.run_sync(call).items
+
+    def status(self, agent_id: str) -> AgentStatus:
+        call = self._client._transport.call(AgentStatus, "GET", f"/agents/{agent_id}")
+        return self._client._loop.run_sync(call)
+
+    def stop(self, agent_id: str) -> AgentStatus:
+        """Stop an agent by id (it finishes its current action); returns its status."""
+        call = self._client._transport.call(AgentStatus, "DELETE", f"/agents/{agent_id}/stop")
+        return self._client._loop.run_sync(call)
+
+
+_OPEN_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_clients() -> None:
+    for client in list(_OPEN_CLIENTS):
+        with contextlib.suppress(Exception):
+            client.close()

@@ -1,0 +1,96 @@
+"""The FastAPI application and ``serve()``, which runs it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lanterna.config import Settings, get_settings
+from lanterna.runs.runtime import Runtime
+from lanterna.server import cdp
+from lanterna.server.errors import install_error_handlers
+from lanterna.server.routes import agents, sessions
+
+log = logging.getLogger(__name__)
+
+_SLASHES = re.compile(r"/{2,}")
+# Open WebSockets (CDP, agent logs) get this long to finish before shutdown closes every session.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class CollapseSlashes:
+    """Route ``//health`` like ``/health``: clients that join a base URL ending in '/' send both."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and "//" in scope["path"]:
+            path = _SLASHES.sub("/", scope["path"])
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def _version() -> str:
+    try:
+        return version("lanterna")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The lanterna API. Its lifespan builds the runtime and, at shutdown, closes every session."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="lanterna",
+        version=_version(),
+        summary="Self-hosted browser sessions and web agents, wire-compatible with notte-sdk.",
+        description=(
+            "Authenticate with `Authorization: Bearer <api key>` (WebSocket URLs take `?token=<api key>`). "
+            'Errors are `{"status": N, "message": "..."}`.'
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        """Liveness check; needs no API key."""
+        return {"status": "ok"}
+
+    app.include_router(sessions.router)
+    app.include_router(agents.router)
+    app.include_router(cdp.router)
+    app.add_middleware(CollapseSlashes)
+    return app
+
+
+def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
+    """Run the API with uvicorn until SIGINT/SIGTERM, then close every session and browser."""
+    settings = settings or get_settings()
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ws_max_size=64 * 1024 * 1024,  # CDP screenshots are large
+        log_level="info",
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,59 @@
+"""Who is calling: the API key (``Authorization: Bearer`` or ``?token=``) names the tenant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
+from starlette.requests import HTTPConnection
+
+from lanterna.errors import AuthenticationError
+from lanterna.runs.runtime import Runtime
+
+HOW_TO_AUTHENTICATE = (
+    "send 'Authorization: Bearer <api key>' (or '?token=<api key>' on WebSocket URLs); "
+    "create a key with `lanterna keys create`"
+)
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+def presented_key(connection: HTTPConnection) -> str | None:
+    """The key from the Authorization header, else from the ``token`` query parameter."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    token = connection.query_params.get("token")
+    return token or None
+
+
+async def authenticate(connection: HTTPConnection) -> str:
+    """The tenant (API key id) of the caller; ``AuthenticationError`` (401) without a valid key."""
+    key = presented_key(connection)
+    if key is None:
+        raise AuthenticationError(f"missing API key: {HOW_TO_AUTHENTICATE}")
+    tenant = await runtime_of(connection).store.keys.authenticate(key)
+    if tenant is None:
+        raise AuthenticationError(f"invalid or revoked API key: {HOW_TO_AUTHENTICATE}")
+    return tenant
+
+
+# Declared for the OpenAPI page's "Authorize" button; the key is read by ``authenticate``.
+_bearer = HTTPBearer(auto_error=False, description="An API key from `lanterna keys create`.")
+
+
+async def _tenant(request: Request, _credentials: Annotated[object, Depends(_bearer)] = None) -> str:
+    return await authenticate(request)
+
+
+def _runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+Tenant = Annotated[str, Depends(_tenant)]
+CurrentRuntime = Annotated[Runtime, Depends(_runtime)]

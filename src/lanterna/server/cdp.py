@@ -1,0 +1,112 @@
+"""The CDP proxy: ``/sessions/{id}/cdp?token=…`` relays a client to that session's browser only.
+
+The token and tenant are checked before the WebSocket is accepted; an unknown session, or
+another tenant's, is refused with an HTTP 404 (401 without a valid key, 409 when closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+
+import websockets
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from websockets.asyncio.client import ClientConnection
+
+from lanterna.errors import LanternaError, NotFoundError
+from lanterna.server.auth import authenticate, runtime_of
+from lanterna.server.errors import error_response
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["sessions"])
+
+_TARGET_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONNECT_TIMEOUT_S = 10.0
+
+
+async def _deny(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse the handshake with an HTTP error when the server supports it, else close with 4000+status."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(status, message))
+    else:
+        await websocket.close(code=4000 + status, reason=message[:120])
+
+
+async def _pump_client_to_browser(websocket: WebSocket, upstream: ClientConnection) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await upstream.send(message["text"])
+        elif message.get("bytes") is not None:
+            await upstream.send(message["bytes"])
+
+
+async def _pump_browser_to_client(websocket: WebSocket, upstream: ClientConnection) -> None:
+    async for message in upstream:
+        if isinstance(message, str):
+            await websocket.send_text(message)
+        else:
+            await websocket.send_bytes(message)
+
+
+async def _relay(websocket: WebSocket, upstream_url: str) -> None:
+    try:
+        upstream = await websockets.connect(
+            upstream_url, max_size=None, ping_interval=None, open_timeout=_CONNECT_TIMEOUT_S
+        )
+    except websockets.InvalidStatus as exc:  # the browser knows no such target (a closed tab)
+        status = 404 if exc.response.status_code == 404 else 409
+        await _deny(websocket, status, "no such target in the session's browser; see GET /sessions/{id}/debug")
+        return
+    except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
+        await _deny(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
+        return
+    async with upstream:
+        await websocket.accept()
+        tasks = [
+            asyncio.create_task(_pump_client_to_browser(websocket, upstream)),
+            asyncio.create_task(_pump_browser_to_client(websocket, upstream)),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(
+                    asyncio.CancelledError, WebSocketDisconnect, websockets.ConnectionClosed
+                ):
+                    await task
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=1001, reason="the session's browser closed")
+
+
+async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -> None:
+    try:
+        tenant = await authenticate(websocket)
+        if target_id is not None and not _TARGET_ID.match(target_id):
+            raise NotFoundError(f"tab target {target_id!r} not found in session {session_id}")
+        upstream_url = await runtime_of(websocket).sessions.cdp_endpoint(tenant, session_id, target_id)
+    except LanternaError as exc:
+        await _deny(websocket, exc.status, exc.message)
+        return
+    await _relay(websocket, upstream_url)
+
+
+@router.websocket("/sessions/{session_id}/cdp")
+async def browser_cdp(websocket: WebSocket, session_id: str) -> None:
+    """The browser-level CDP endpoint of a session (for ``connect_over_cdp``)."""
+    await _proxy(websocket, session_id, None)
+
+
+@router.websocket("/sessions/{session_id}/cdp/page/{target_id}")
+async def page_cdp(websocket: WebSocket, session_id: str, target_id: str) -> None:
+    """The CDP endpoint of one tab (see ``GET /sessions/{id}/debug``)."""
+    await _proxy(websocket, session_id, target_id)

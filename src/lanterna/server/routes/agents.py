@@ -1,0 +1,133 @@
+"""Agent routes (``/agents/...``): start, status, list, stop, the live log WebSocket, workflow code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Query, WebSocket
+from fastapi.responses import PlainTextResponse
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from lanterna.errors import LanternaError
+from lanterna.runs.agents import AgentService, WorkflowCode
+from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
+from lanterna.server.errors import error_response
+from lanterna.wire import AgentStartRequest, AgentStatusResponse, ErrorBody, Page
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key"},
+    404: {"model": ErrorBody, "description": "No such agent (or session) for this API key"},
+    422: {"model": ErrorBody, "description": "Invalid body or parameters; the message names each field"},
+}
+
+router = APIRouter(prefix="/agents", tags=["agents"], responses=_ERRORS)
+
+
+@router.post(
+    "/start",
+    response_model=AgentStatusResponse,
+    responses={409: {"model": ErrorBody, "description": "The session is closed or already runs an agent"}},
+)
+async def start_agent(
+    request: AgentStartRequest, runtime: CurrentRuntime, tenant: Tenant
+) -> AgentStatusResponse:
+    """Start an agent on one of your sessions. It runs in the background: follow it with
+    ``GET /agents/{id}`` or the WebSocket ``/agents/{id}/debug/logs``."""
+    return await runtime.agents.start(tenant, request)
+
+
+@router.get("", response_model=Page[AgentStatusResponse])
+@router.get("/", response_model=Page[AgentStatusResponse], include_in_schema=False)
+async def list_agents(
+    runtime: CurrentRuntime,
+    tenant: Tenant,
+    only_active: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[AgentStatusResponse]:
+    """Your agents, newest first, without their steps (``GET /agents/{id}`` has them)."""
+    return await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)
+
+
+@router.get("/{agent_id}", response_model=AgentStatusResponse)
+async def get_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> AgentStatusResponse:
+    """The agent with its steps so far; ``success`` and ``answer`` are null until it is closed."""
+    return await runtime.agents.status(tenant, agent_id)
+
+
+@router.delete("/{agent_id}/stop", response_model=AgentStatusResponse)
+async def stop_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> AgentStatusResponse:
+    """Stop the agent once its current action has finished; answers with its final status.
+    Stopping a finished agent returns its status unchanged."""
+    return await runtime.agents.stop(tenant, agent_id)
+
+
+@router.get("/{agent_id}/workflow/code", response_model=WorkflowCode)
+async def workflow_code(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> WorkflowCode:
+    """The agent's browser actions as a Python script (lanterna SDK) and as JSON."""
+    return await runtime.agents.workflow_code(tenant, agent_id)
+
+
+@router.get(
+    "/{agent_id}/replay",
+    response_class=PlainTextResponse,
+    status_code=501,
+    responses={501: {"content": {"text/plain": {}}, "description": "Replays are not recorded"}},
+)
+async def replay_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> PlainTextResponse:
+    """Not supported: lanterna does not record video. Answers 501 with a plain-text explanation."""
+    await runtime.agents.status(tenant, agent_id)
+    return PlainTextResponse(
+        f"agent {agent_id}: replays are not recorded by lanterna; read the steps with GET /agents/{agent_id} "
+        f"or the actions with GET /agents/{agent_id}/workflow/code",
+        status_code=501,
+    )
+
+
+async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse the handshake with an HTTP error when the server supports it, else close with 4000+status."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(status, message))
+    else:
+        await websocket.close(code=4000 + status, reason=message[:120])
+
+
+async def _send_events(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:
+    async for event in agents.subscribe(tenant, agent_id):
+        await websocket.send_text(event.model_dump_json())
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+@router.websocket("/{agent_id}/debug/logs")
+async def agent_logs(websocket: WebSocket, agent_id: str) -> None:
+    """Every step of the agent as a JSON text frame (past ones first, then live ones), then
+    ``{"status": "agent_stop", "agent": <final status>}``, then the server closes.
+    Authenticate with ``?token=<api key>``."""
+    agents = runtime_of(websocket).agents
+    try:
+        tenant = await authenticate(websocket)
+        await agents.status(tenant, agent_id)  # refuse unknown and other tenants' agents before accepting
+    except LanternaError as exc:
+        await _refuse(websocket, exc.status, exc.message)
+        return
+    await websocket.accept()
+    sender = asyncio.create_task(_send_events(websocket, agents, tenant, agent_id))
+    listener = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        await asyncio.wait({sender, listener}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, listener):
+            task.cancel()
+        for task in (sender, listener):
+            # A client gone mid-send is normal; anything else has been logged by the service.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=1000, reason="agent finished")

@@ -1,0 +1,105 @@
+"""API keys: stored as a SHA-256 hash, shown in plaintext only once, at creation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lanterna.errors import InvalidRequestError, NotFoundError
+from lanterna.store.tables import ApiKeyRow, utcnow
+from lanterna.wire import ApiKeyInfo
+
+KEY_PREFIX = "lt_"
+PREFIX_LENGTH = 11  # "lt_" + 8 characters: enough to tell keys apart in listings
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def _info(row: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        key_id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at, revoked_at=row.revoked_at
+    )
+
+
+class KeyRepository:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def create(self, name: str = "default") -> tuple[ApiKeyInfo, str]:
+        """A new key; returns its info and the plaintext, which is not stored."""
+        plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+        return await self.register(plaintext, name), plaintext
+
+    async def register(self, plaintext: str, name: str) -> ApiKeyInfo:
+        """Store a key chosen by the caller (e.g. from ``LANTERNA_API_KEY``); a known key is kept as is."""
+        digest = hash_key(plaintext)
+        async with self._sessionmaker.begin() as db:
+            row = await db.scalar(select(ApiKeyRow).where(ApiKeyRow.hash == digest))
+            if row is None:
+                row = ApiKeyRow(
+                    id="key_" + secrets.token_hex(6),
+                    name=name,
+                    prefix=plaintext[:PREFIX_LENGTH],
+                    hash=digest,
+                    created_at=utcnow(),
+                    revoked_at=None,
+                )
+                db.add(row)
+            return _info(row)
+
+    async def authenticate(self, plaintext: str) -> str | None:
+        """The key id (the tenant) of a valid, unrevoked key; ``None`` otherwise."""
+        async with self._sessionmaker() as db:
+            return await db.scalar(
+                select(ApiKeyRow.id).where(
+                    ApiKeyRow.hash == hash_key(plaintext), ApiKeyRow.revoked_at.is_(None)
+                )
+            )
+
+    async def list(self) -> list[ApiKeyInfo]:
+        async with self._sessionmaker() as db:
+            rows = await db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+            return [_info(r) for r in rows]
+
+    async def count_active(self) -> int:
+        async with self._sessionmaker() as db:
+            count = await db.scalar(
+                select(func.count()).select_from(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
+            )
+            return count or 0
+
+    async def revoke(self, key_id_or_prefix: str) -> ApiKeyInfo:
+        """Revoke the one key with this id, prefix (or whole plaintext). Revoking twice is harmless.
+
+        ``NotFoundError`` when nothing matches; ``InvalidRequestError`` when a prefix matches several keys.
+        """
+        async with self._sessionmaker.begin() as db:
+            rows = list(await db.scalars(_match(key_id_or_prefix)))
+            if not rows:
+                raise NotFoundError(
+                    f"no API key has the id or prefix '{key_id_or_prefix}'; see `lanterna keys list`"
+                )
+            if len(rows) > 1:
+                ids = ", ".join(r.id for r in rows)
+                raise InvalidRequestError(
+                    f"'{key_id_or_prefix}' matches {len(rows)} keys ({ids}); give the key id instead"
+                )
+            row = rows[0]
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+            return _info(row)
+
+
+def _match(key_id_or_prefix: str) -> Select[ApiKeyRow]:
+    text = key_id_or_prefix.strip()
+    if len(text) > PREFIX_LENGTH:  # an id or a whole key
+        return select(ApiKeyRow).where(or_(ApiKeyRow.id == text, ApiKeyRow.hash == hash_key(text)))
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return select(ApiKeyRow).where(
+        or_(ApiKeyRow.id == text, ApiKeyRow.prefix.like(escaped + "%", escape="\\"))
+    )

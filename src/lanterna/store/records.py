@@ -1,0 +1,46 @@
+"""Plain records the repositories take and return (never live ORM objects)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lanterna.agent.models import AgentState
+from lanterna.wire import AgentStatusValue, SessionStatus, UtcDateTime
+
+
+class SessionRecord(BaseModel):
+    """One browser session as persisted. ``options`` is the start request, as sent."""
+
+    id: str
+    tenant: str
+    status: SessionStatus = "active"
+    options: dict[str, Any] = Field(default_factory=dict)
+    created_at: UtcDateTime
+    last_accessed_at: UtcDateTime
+    closed_at: UtcDateTime | None = None
+    error: str | None = None
+    offset: int = 0
+
+
+class AgentRecord(BaseModel):
+    """One agent run as persisted (its steps are read separately with ``AgentRepository.steps``)."""
+
+    id: str
+    tenant: str
+    session_id: str
+    task: str
+    url: str | None = None
+    reasoning_model: str | None = None
+    max_steps: int
+    use_vision: bool = False
+    response_format: dict[str, Any] | None = None
+    status: AgentStatusValue = "active"
+    state: AgentState = AgentState.running
+    success: bool | None = None
+    answer: str | None = None
+    created_at: UtcDateTime
+    closed_at: UtcDateTime | None = None
+    replay_start_offset: int = 0
+    replay_stop_offset: int = 0

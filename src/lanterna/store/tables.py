@@ -1,0 +1,104 @@
+"""SQLAlchemy table definitions. The schema itself is created by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # SQLite stores text: keep it naive UTC so values sort and compare as strings.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UtcDateTime}
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(32), index=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the plaintext key
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_tenant_created", "tenant", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    options: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    last_accessed_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    offset: Mapped[int] = mapped_column(Integer, default=0)  # executed actions + agent steps
+
+
+class SessionActionRow(Base):
+    __tablename__ = "session_actions"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class AgentRow(Base):
+    __tablename__ = "agents"
+    __table_args__ = (Index("ix_agents_tenant_created", "tenant", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    task: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    reasoning_model: Mapped[str | None] = mapped_column(String(200))
+    max_steps: Mapped[int] = mapped_column(Integer)
+    use_vision: Mapped[bool] = mapped_column(Boolean, default=False)
+    response_format: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | closed
+    state: Mapped[str] = mapped_column(String(16))  # AgentState
+    success: Mapped[bool | None] = mapped_column(Boolean)
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    replay_start_offset: Mapped[int] = mapped_column(Integer, default=0)
+    replay_stop_offset: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentStepRow(Base):
+    __tablename__ = "agent_steps"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
