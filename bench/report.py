@@ -131,6 +131,7 @@ class BenchSection(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     aims: list[Aim] = Field(default_factory=list)
+    output: str = ""  # verbatim output of a benchmark that reports as text
     numbers: dict[str, float] = Field(default_factory=dict)  # headline numbers, machine-readable
     seconds: float = 0.0  # wall time of the benchmark itself
 
@@ -222,18 +223,31 @@ def render_markdown(report: Report) -> str:
         )
     aims = [(s.title, a) for s in report.sections for a in s.aims]
     if aims:
-        out += ["", "## Aims", "", _table_md(
-            Table(
-                header=["benchmark", "aim", "measured", "met"],
-                rows=[[title, a.aim, a.measured, _met(a.met)] for title, a in aims],
-            )
-        )]
+        out += [
+            "",
+            "## Aims",
+            "",
+            _table_md(
+                Table(
+                    header=["benchmark", "aim", "measured", "met"],
+                    rows=[[title, a.aim, a.measured, _met(a.met)] for title, a in aims],
+                )
+            ),
+        ]
     for section in report.sections:
-        out += ["", f"## {section.title}", "", section.explanation.strip(), "", "```", section.command, "```"]
-        for table in section.tables:
-            out += ["", _table_md(table)]
-        if section.notes:
-            out.append("")
-            out += [f"- {note}" for note in section.notes]
-        out += ["", f"<sub>{section.seconds:.0f} s</sub>"]
+        out += ["", section_markdown(section)]
     return "\n".join(out) + "\n"
+
+
+def section_markdown(section: BenchSection) -> str:
+    """One benchmark's part of the report: what it measures, how to run it alone, its tables."""
+    out = [f"## {section.title}", "", section.explanation.strip(), "", "```", section.command, "```"]
+    for table in section.tables:
+        out += ["", _table_md(table)]
+    if section.output:
+        out += ["", "```", section.output.rstrip(), "```"]
+    if section.notes:
+        out.append("")
+        out += [f"- {note}" for note in section.notes]
+    out += ["", f"<sub>Took {section.seconds:.0f} s.</sub>"]
+    return "\n".join(out)

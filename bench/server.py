@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -53,6 +54,15 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+@dataclass
+class Memory:
+    """Bytes summed over a process tree. ``rss`` counts shared pages once per process that maps
+    them (Chromium's processes share a lot, so it overstates); ``pss`` splits them fairly."""
+
+    rss: int = 0
+    pss: int = 0
 
 
 class BenchServer:
@@ -112,13 +122,17 @@ class BenchServer:
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"lanterna serve exited with {self.process.returncode}:\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"lanterna serve exited with {self.process.returncode}:\n{self.log_tail()}"
+                    )
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(f"{self.url}/health")).status_code == 200:
                         return
                 await asyncio.sleep(0.1)
         await self.stop()
-        raise RuntimeError(f"lanterna serve did not answer /health in {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"lanterna serve did not answer /health in {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
+        )
 
     async def stop(self) -> int:
         """SIGTERM the server and wait for it (it closes every session); then count, and kill,
@@ -158,25 +172,19 @@ class BenchServer:
         except psutil.NoSuchProcess:
             return []
 
-    def observe_processes(self) -> int:
-        """Sum of the resident set over the server's process tree, noting every browser process."""
-        total = 0
+    def observe_processes(self) -> Memory:
+        """Memory of the server's process tree now, noting every browser process on the way."""
+        memory = Memory()
         for process in self.process_tree():
             try:
-                total += process.memory_info().rss
+                info = process.memory_full_info()
             except psutil.Error:
                 continue
+            memory.rss += info.rss
+            memory.pss += getattr(info, "pss", info.rss)
             if process.pid not in self.seen_chromium and _is_chromium(process):
                 self.seen_chromium[process.pid] = process
-        return total
-
-    def proportional_bytes(self) -> int:
-        """Sum of the proportional set (shared pages split among their users) over the tree."""
-        total = 0
-        for process in self.process_tree():
-            with contextlib.suppress(psutil.Error):
-                total += getattr(process.memory_full_info(), "pss", 0)
-        return total
+        return memory
 
     def browser_count(self) -> int:
         """Browsers the server runs now (warm and in use): its direct Chromium children."""
@@ -212,21 +220,24 @@ class BenchServer:
 
 
 class MemorySampler:
-    """``async with MemorySampler(server) as sampler:`` … ``sampler.peak`` (bytes, resident set)."""
+    """``async with MemorySampler(server) as sampler:`` … ``sampler.peak`` (the largest sample)."""
 
-    def __init__(self, server: BenchServer, interval_s: float = 0.25) -> None:
+    def __init__(self, server: BenchServer, interval_s: float = 1.0) -> None:
         self.server = server
         self.interval_s = interval_s
-        self.peak = 0
+        self.peak = Memory()
         self._task: asyncio.Task[None] | None = None
+
+    def _add(self, sample: Memory) -> None:
+        self.peak = Memory(rss=max(self.peak.rss, sample.rss), pss=max(self.peak.pss, sample.pss))
 
     async def _sample(self) -> None:
         while True:
-            self.peak = max(self.peak, await asyncio.to_thread(self.server.observe_processes))
+            self._add(await asyncio.to_thread(self.server.observe_processes))
             await asyncio.sleep(self.interval_s)
 
     async def __aenter__(self) -> MemorySampler:
-        self.peak = self.server.observe_processes()
+        self._add(self.server.observe_processes())
         self._task = asyncio.create_task(self._sample())
         return self
 
@@ -237,4 +248,4 @@ class MemorySampler:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self.peak = max(self.peak, self.server.observe_processes())
+        self._add(self.server.observe_processes())

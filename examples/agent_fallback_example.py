@@ -14,7 +14,7 @@ client = NotteClient()
 add_selector = "#add-to-cart-missing" if "--broken" in sys.argv else "#add-to-cart"
 
 with client.Session() as session:
-    session.execute(type="goto", url=f"{SHOP}/products/lantern-mug.html")
+    session.execute(type="goto", url=f"{SHOP}/products/classic-lantern.html")
     with client.AgentFallback(session, task="Add item to cart") as agent_fb:
         # Try deterministic actions first
         session.execute(type="click", selector=add_selector)

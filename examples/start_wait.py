@@ -10,7 +10,7 @@ with client.Session() as session:
     agent = client.Agent(session=session)
 
     # Start agent (returns immediately)
-    agent.start(task=f"Go to {SHOP}/products/lantern-mug.html and add the item to the cart")
+    agent.start(task=f"Go to {SHOP}/products/classic-lantern.html and add the item to the cart")
 
     # Do other work here...
 

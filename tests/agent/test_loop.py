@@ -17,13 +17,14 @@ from lanterna.reasoners.offline import OfflineReasoner
 from lanterna.reasoners.scripted import ScriptedReasoner
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser(pool: BrowserPool) -> AsyncIterator[BrowserSession]:
-    session = await pool.acquire()
+    """One browser for the module: every run starts from a URL or does not care about the page."""
+    shared = await pool.acquire()
     try:
-        yield session
+        yield shared
     finally:
-        await pool.release(session)
+        await pool.release(shared)
 
 
 async def _run(
@@ -141,13 +142,13 @@ async def test_stop_lets_the_running_action_finish(browser: BrowserSession) -> N
 
 
 async def test_a_dead_session_ends_the_run_with_a_clear_error(
-    browser: BrowserSession, pool: BrowserPool
+    session: BrowserSession, pool: BrowserPool
 ) -> None:
     async def kill_browser(step: AgentStep) -> None:
-        await pool.release(browser, "idle timeout")
+        await pool.release(session, "idle timeout")
 
     script = [{"type": "wait", "time_ms": 10 + n} for n in range(5)]
-    outcome, steps = await _run(browser, ScriptedReasoner(script), "wait", on_step=kill_browser)
+    outcome, steps = await _run(session, ScriptedReasoner(script), "wait", on_step=kill_browser)
     assert outcome.state is AgentState.failed
     assert outcome.answer == "session closed: idle timeout"
     assert len(steps) == 1

@@ -40,6 +40,18 @@ def test_run_blocking_returns_typed_result(client: Client, demo_site: Any) -> No
     assert all(step.state.previous_goal_status in ("success", "failure", "unknown") for step in result.steps)
 
 
+def test_late_follower_by_agent_id_gets_every_step(client: Client, demo_site: Any) -> None:
+    with client.Session() as session:
+        result = client.Agent(session=session).run(task=email_task(demo_site))
+        follower = client.Agent(agent_id=result.agent_id)
+        replayed = asyncio.run(follower.watch_logs(log=False))
+        again = follower.stop()  # stopping a finished agent changes nothing
+    assert replayed.session_id == session.session_id
+    assert [s.action for s in replayed.steps] == [s.action for s in result.steps]
+    assert again.status == "closed" and again.success is True and again.state == "completed"
+    assert client.agents.status(result.agent_id).answer == result.answer
+
+
 def test_start_then_wait(client: Client, demo_site: Any) -> None:
     with client.Session() as session:
         agent = client.Agent(session=session)
@@ -100,21 +112,21 @@ def test_arun_inside_async_session_with_response_format(client: Client, demo_sit
     assert Contact.model_validate_json(result.answer or "").email == CONTACT_EMAIL
 
 
-def test_parallel_aruns_created_in_session_blocks_still_run(client: Client, demo_site: Any) -> None:
+def test_parallel_aruns_created_in_session_blocks_still_run(fresh_client: Client, demo_site: Any) -> None:
     # The seed's "parallel agents" snippet: each arun() is created inside its `with` block but
     # awaited after the block; the session's stop waits for the run.
     async def run_multiple_agents() -> list[AgentResult]:
         tasks = []
         for _ in range(2):
-            with client.Session() as session:
-                agent = client.Agent(session=session)
+            with fresh_client.Session() as session:
+                agent = fresh_client.Agent(session=session)
                 tasks.append(agent.arun(task=email_task(demo_site)))
         return list(await asyncio.gather(*tasks))
 
     results = asyncio.run(run_multiple_agents())
     assert [r.success for r in results] == [True, True]
     assert len({r.session_id for r in results}) == 2
-    assert client.sessions.list() == [], "every session is stopped once its run ended"
+    assert fresh_client.sessions.list() == [], "every session is stopped once its run ended"
 
 
 def test_two_runs_on_one_session_take_turns(client: Client, demo_site: Any) -> None:
@@ -204,29 +216,29 @@ def test_agent_fallback_hands_over_to_an_agent(client: Client, demo_site: Any) -
 
 
 def test_batch_first_success_returns_one_success_and_leaves_no_session_open(
-    client: Client, demo_site: Any
+    fresh_client: Client, demo_site: Any
 ) -> None:
     async def main() -> tuple[AgentResult, str]:
-        with client.Session() as session:
-            batch = BatchRemoteAgent(session=session, max_steps=10, _client=client)
+        with fresh_client.Session() as session:
+            batch = BatchRemoteAgent(session=session, max_steps=10, _client=fresh_client)
             result = await batch.run(task=email_task(demo_site), n_jobs=3, strategy="first_success")
-            assert [s.session_id for s in client.sessions.list()] == [session.session_id]
+            assert [s.session_id for s in fresh_client.sessions.list()] == [session.session_id]
             return result, session.session_id
 
     result, template_id = asyncio.run(main())
     _assert_found_email(result)
     assert result.session_id != template_id, "jobs run on their own sessions"
-    assert client.sessions.list() == []
-    assert client.agents.list() == [], "the other agents were stopped"
+    assert fresh_client.sessions.list() == []
+    assert fresh_client.agents.list() == [], "the other agents were stopped"
 
 
-def test_batch_all_finished_returns_every_result(client: Client, demo_site: Any) -> None:
-    template = client.Session(viewport_width=1024, viewport_height=700)  # never started itself
-    batch = client.BatchAgent(session=template, max_steps=10)
+def test_batch_all_finished_returns_every_result(fresh_client: Client, demo_site: Any) -> None:
+    template = fresh_client.Session(viewport_width=1024, viewport_height=700)  # never started itself
+    batch = fresh_client.BatchAgent(session=template, max_steps=10)
     results = asyncio.run(batch.run(task=email_task(demo_site), n_jobs=2, strategy="all_finished"))
     assert len(results) == 2 and all(r.success for r in results)
     assert len({r.session_id for r in results}) == 2
     for r in results:
-        info = client.sessions.get(r.session_id)
+        info = fresh_client.sessions.get(r.session_id)
         assert info.status == "closed" and info.viewport_width == 1024
-    assert client.sessions.list() == []
+    assert fresh_client.sessions.list() == []

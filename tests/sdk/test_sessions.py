@@ -157,8 +157,8 @@ def test_unsupported_option_is_refused_by_the_server_with_its_name(client: Clien
         client.Session(solve_captchas=True).start()
 
 
-def test_listing_shows_only_this_keys_active_sessions(client: Client) -> None:
-    with client.Session() as session:
-        listed = [s.session_id for s in client.sessions.list()]
+def test_listing_shows_only_this_keys_active_sessions(fresh_client: Client) -> None:
+    with fresh_client.Session() as session:
+        listed = [s.session_id for s in fresh_client.sessions.list()]
         assert listed == [session.session_id]
-    assert client.sessions.list() == []
+    assert fresh_client.sessions.list() == []

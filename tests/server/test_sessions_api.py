@@ -128,6 +128,11 @@ async def test_playwright_connects_over_the_cdp_url(api: httpx.AsyncClient, demo
         )
         reply = json.loads(await page_socket.recv())
     assert reply["result"]["result"]["value"] == 2
+    with pytest.raises(websockets.InvalidStatus) as no_target:
+        await websockets.connect(
+            tab["ws_url"].replace(tab["ws_url"].split("/")[-1].split("?")[0], "0BADC0DE")
+        )
+    assert no_target.value.response.status_code == 404
     missing_tab = await api.get(f"/sessions/{session_id}/debug/tab", params={"tab_idx": 5})
     assert missing_tab.status_code == 404 and "has 1 tab" in missing_tab.json()["message"]
 

@@ -1,0 +1,1 @@
+"""The action vocabulary (``models``) and its execution against a session (``execute``)."""

@@ -81,6 +81,8 @@ def chromium_command(
         "--disable-features=Translate,MediaRouter,OptimizationHints",
         "--password-store=basic",
         "--mute-audio",
+        # Back/forward from the cache fires no load events: history actions would wait in vain.
+        "--disable-back-forward-cache",
         *settings.chromium_arg_list,
     ]
     if user_agent:

@@ -156,8 +156,8 @@ class BrowserPool:
         if entry is None:
             entry = await self._launch_within_cap(options)
         try:
-            session = BrowserSession(session_id, entry.chromium, entry.browser, options)
-            await session.prepare(self.settings.action_timeout_ms, self.settings.navigation_timeout_ms)
+            session = BrowserSession(session_id, entry.chromium, entry.browser, options, self.settings)
+            await session.prepare()
         except BaseException:
             await self._dispose(entry)
             raise

@@ -12,6 +12,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from pydantic import BaseModel, Field
 
 from lanterna.browser.chromium import DEFAULT_WINDOW, ChromiumProcess
+from lanterna.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from lanterna.perception.models import Observation
@@ -51,8 +52,10 @@ class BrowserSession:
         chromium: ChromiumProcess,
         browser: Browser,
         options: SessionOptions,
+        settings: Settings | None = None,
     ) -> None:
         self.id = session_id
+        self.settings = settings or get_settings()  # timeouts for actions on this session
         self.chromium = chromium
         self.browser = browser
         self.options = options
@@ -65,6 +68,7 @@ class BrowserSession:
         self.closed = False
         self.closed_reason: str | None = None
         self.last_observation: Observation | None = None
+        self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
         self.context.on("page", self._on_new_page)
@@ -97,11 +101,11 @@ class BrowserSession:
         """Reset the idle timer."""
         self.last_active_at = _now()
 
-    async def prepare(self, timeout_ms: int, navigation_timeout_ms: int) -> None:
+    async def prepare(self) -> None:
         """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
-        self.context.set_default_timeout(timeout_ms)
-        self.context.set_default_navigation_timeout(navigation_timeout_ms)
+        self.context.set_default_timeout(self.settings.action_timeout_ms)
+        self.context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
         if self.page is None or self.page.is_closed():
             self.page = await self.context.new_page()  # also registered by _on_new_page
         await self._prepare_page(self.page)

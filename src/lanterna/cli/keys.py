@@ -60,15 +60,18 @@ def list_keys() -> None:
         console.print("No keys yet. Create one with `lanterna keys create`.")
         return
     table = Table()
-    for column in ("id", "name", "prefix", "created", "revoked"):
+    # Ids and prefixes are what `keys revoke` takes: never shorten them.
+    table.add_column("id", no_wrap=True, min_width=16)
+    table.add_column("prefix", no_wrap=True, min_width=12)
+    for column in ("name", "created (UTC)", "revoked (UTC)"):
         table.add_column(column)
     for key in keys:
         table.add_row(
             key.key_id,
-            escape(key.name),
             key.prefix + "…",
-            key.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            key.revoked_at.strftime("%Y-%m-%d %H:%M:%S UTC") if key.revoked_at else "-",
+            escape(key.name),
+            key.created_at.strftime("%Y-%m-%d %H:%M"),
+            key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "-",
         )
     console.print(table)
 

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from lanterna.cli import agents, demo, keys, run, serve, sessions
+from lanterna.cli import agents, bench, demo, keys, run, serve, sessions
 from lanterna.cli.console import console
 
 app = typer.Typer(
@@ -49,3 +49,4 @@ app.add_typer(sessions.app, name="sessions")
 app.add_typer(agents.app, name="agents")
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
+app.command("bench")(bench.bench)

@@ -11,7 +11,7 @@ from lanterna.cli.console import console, reported_errors
 from lanterna.config import get_settings
 
 FIRST_KEY_NAME = "default"
-ENV_KEY_NAME = "from LANTERNA_API_KEY"
+ENV_KEY_NAME = "LANTERNA_API_KEY"
 
 
 async def _prepare_keys(database_url: str, api_key: str | None) -> str | None:
@@ -47,10 +47,12 @@ def serve(
     ),
 ) -> None:
     """Run the lanterna API server. On first start it creates an API key and prints it."""
+    from lanterna.browser.chromium import find_chromium
     from lanterna.server.app import serve as run_server
 
     settings = get_settings()
     with reported_errors():
+        find_chromium(settings)  # fail now with what to install, not in the middle of start-up
         created = asyncio.run(_prepare_keys(settings.resolved_database_url, api_key))
     if created:
         console.print("[bold]No API key existed; created one.[/] Keep it, it is not shown again:")

@@ -1,0 +1,1 @@
+"""Page → ``Observation``: metadata, addressable elements with short ids, and an LLM text view."""

@@ -17,6 +17,7 @@ from lanterna.perception.models import InteractiveElement, Observation
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.offline_intent import Intent, parse_intent
 from lanterna.reasoners.page_facts import (
+    PRICE,
     find_emails,
     find_heading,
     find_labelled,
@@ -67,6 +68,8 @@ class OfflineReasoner:
         self._visited_urls: set[str] = set()
         self._visited_titles: set[str] = set()
         self._followed: set[tuple[str, str]] = set()  # (page url, link name)
+        self._leads_to: dict[str, str] = {}  # link name -> the page it led to last time
+        self._last_followed: str | None = None
         self._navigated = False
         self._filled: set[int] = set()
         self._pending: str | None = None  # what the last action was meant to achieve
@@ -76,6 +79,9 @@ class OfflineReasoner:
             self._task, self._intent = input.task, parse_intent(input.task)
         obs = input.observation
         self._visited_urls.add(_url_key(obs.metadata.url))
+        if self._last_followed is not None:
+            self._leads_to[self._last_followed] = _url_key(obs.metadata.url)
+            self._last_followed = None
         if obs.metadata.title:
             self._visited_titles.add(_title_key(obs.metadata.title))
         intent = self._intent
@@ -142,6 +148,7 @@ class OfflineReasoner:
 
     def _follow(self, obs: Observation, link: InteractiveElement, why: str) -> Decision:
         self._followed.add((_url_key(obs.metadata.url), link.name.lower()))
+        self._last_followed = link.name.lower()
         return self._act(obs, Click(id=link.id), f"follow '{link.name}' {why}", link)
 
     # --- links ----------------------------------------------------------------------------------
@@ -155,7 +162,7 @@ class OfflineReasoner:
             if element.role != "link" or not name or element.disabled or _SKIP_LINK.search(name):
                 continue
             lowered = name.lower()
-            if (here, lowered) in self._followed:
+            if (here, lowered) in self._followed or self._leads_to.get(lowered) in self._visited_urls:
                 continue
             if any(t and (t == lowered or t in lowered or lowered in t) for t in self._visited_titles):
                 continue
@@ -304,11 +311,13 @@ class OfflineReasoner:
         )
 
     def _product_link(self, obs: Observation) -> InteractiveElement | None:
-        """A link that looks like a product: its name is followed closely by a price."""
+        """A link that looks like a product: a line with just its name, then a price right below."""
         lines = plain_lines(obs.text)
         for link in self._fresh_links(obs):
-            if find_prices(lines, link.name)[:1] and len(link.name) > 3:
-                return link
+            name = link.name.strip()
+            for index, line in enumerate(lines[:-1]):
+                if line == name and PRICE.fullmatch(lines[index + 1].strip()):
+                    return link
         return None
 
     def _extract(self, intent: Intent, input: ReasonerInput) -> Decision:

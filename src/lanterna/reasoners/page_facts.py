@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 _BRACKETS = re.compile(r"\s*\[[^\]\n]*\]")
-_ROLE_NAME = re.compile(r'^[a-z][a-z-]*\s+"((?:[^"\\]|\\.)*)"\s*(?::\s*(.*))?$')
+_ROLE_NAME = re.compile(r'^[a-z][a-z-]*\s+"((?:[^"\\]|\\.)*)"(?:\s*:\s*(.*)|\s+[^:]*)?$')
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+)$")
 _ROLE_ONLY = re.compile(r"^[a-z][a-z-]*\s*:\s*(.*)$")
 _BARE_ROLE = re.compile(r"^[a-z][a-z-]*:?$")
 
@@ -19,6 +20,7 @@ PHONE = re.compile(r"(?<![\w$.,])\+?\(?\d[\d\s().-]{5,}\d(?![\w.,]\d)")
 PRICE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d{1,2})?|\d[\d,]*(?:\.\d{1,2})?\s?(?:USD|EUR|GBP|€|\$))(?![\d])"
 )
+SUBJECT_WINDOW = 4  # lines after a name in which its price may appear
 HEADING = re.compile(r'heading\s+"((?:[^"\\]|\\.)*)"(?:.*?level=(\d))?')
 
 
@@ -36,6 +38,10 @@ def plain_lines(text: str) -> list[str]:
         line = _BRACKETS.sub("", raw).strip()
         line = line.removeprefix("- ").strip()
         if not line or line.startswith("/url:") or line.startswith("/placeholder:"):
+            continue
+        heading = _MARKDOWN_HEADING.match(line)
+        if heading:
+            lines.append(heading.group(2).strip())
             continue
         match = _ROLE_NAME.match(line)
         if match:
@@ -87,15 +93,17 @@ def find_phones(lines: list[str]) -> list[str]:
 def find_prices(lines: list[str], subject: str | None = None) -> list[str]:
     """Prices; standalone ones (a line that is just a price) before prices inside sentences.
 
-    With ``subject`` (e.g. a product name) only prices within a few lines after it count.
+    With ``subject`` (e.g. a product name) only prices in the few lines after it count; a line
+    that is exactly the subject (a product card's link) is preferred to one that mentions it.
     """
     start, stop = 0, len(lines)
     if subject:
-        wanted = subject.lower()
-        hits = [i for i, line in enumerate(lines) if wanted in line.lower()]
+        wanted = subject.lower().strip()
+        exact = [i for i, line in enumerate(lines) if line.lower().strip() == wanted]
+        hits = exact or [i for i, line in enumerate(lines) if wanted in line.lower()]
         if not hits:
             return []
-        start, stop = hits[0], min(len(lines), hits[0] + 8)
+        start, stop = hits[0], min(len(lines), hits[0] + SUBJECT_WINDOW)
     standalone: list[str] = []
     embedded: list[str] = []
     for line in lines[start:stop]:
@@ -114,10 +122,11 @@ def find_heading(text: str) -> str | None:
             return _unquote(f'"{name}"')
     if headings:
         return _unquote(f'"{headings[0][0]}"')
-    for line in text.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return None
+    markdown = [m for m in map(_MARKDOWN_HEADING.match, text.splitlines()) if m]
+    for match in markdown:
+        if len(match.group(1)) == 1:
+            return match.group(2).strip()
+    return markdown[0].group(2).strip() if markdown else None
 
 
 def find_labelled(lines: list[str], label: str) -> str | None:

@@ -87,6 +87,7 @@ class SessionService:
         self._pool = pool
         self._settings = settings
         self._live: dict[str, _Live] = {}
+        self._closing: dict[str, str] = {}  # session id -> reason, while its close is under way
         self._listeners: list[CloseListener] = []
 
     def on_close(self, listener: CloseListener) -> None:
@@ -178,21 +179,26 @@ class SessionService:
     async def _close(
         self, browser: BrowserSession, status: SessionStatus, error: str | None, *, release: bool
     ) -> SessionRecord | None:
-        """Forget, notify, release (unless the pool already did) and persist; the first closer wins."""
-        if self._live.pop(browser.id, None) is None:
+        """Notify, release (unless the pool already did), persist and forget; the first closer wins."""
+        if browser.id not in self._live or browser.id in self._closing:
             return None
         reason = error or STOPPED
-        await self._notify(browser.id, reason)
-        if release:
-            await self._pool.release(browser, reason)
-        return await self._store.sessions.update(
-            browser.id,
-            status=status,
-            error=error,
-            closed_at=utcnow(),
-            last_accessed_at=browser.last_active_at,
-            only_if_active=True,
-        )
+        self._closing[browser.id] = reason  # page calls get a 409 from now on
+        try:
+            await self._notify(browser.id, reason)
+            if release:
+                await self._pool.release(browser, reason)
+            return await self._store.sessions.update(
+                browser.id,
+                status=status,
+                error=error,
+                closed_at=utcnow(),
+                last_accessed_at=browser.last_active_at,
+                only_if_active=True,
+            )
+        finally:
+            self._live.pop(browser.id, None)
+            self._closing.pop(browser.id, None)
 
     async def _notify(self, session_id: str, reason: str) -> None:
         for listener in self._listeners:
@@ -207,6 +213,9 @@ class SessionService:
         """The tenant's running browser. ``NotFoundError`` if unknown, ``ConflictError`` if closed."""
         browser = self._browser(tenant, session_id)
         if browser is not None:
+            closing = self._closing.get(session_id)
+            if closing is not None:
+                raise _conflict(session_id, closing)
             return browser
         record = await self._record(tenant, session_id)
         if record.status == "active":

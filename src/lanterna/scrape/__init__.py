@@ -1,0 +1,1 @@
+"""Page → markdown (or its images), for the ``scrape`` action and endpoint."""

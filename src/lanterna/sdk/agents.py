@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import json
 import weakref
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 from websockets.exceptions import ConnectionClosedError
@@ -27,6 +27,25 @@ ResponseFormat = type[BaseModel] | dict[str, Any] | None
 
 DEFAULT_WAIT_TIMEOUT_S = 15 * 60.0  # a default session cannot live longer
 _POLL_FIRST_S, _POLL_MAX_S = 0.2, 2.0
+
+
+STOP_TIMEOUT_S = 15.0
+T = TypeVar("T")
+
+
+async def run_to_end(work: Awaitable[T]) -> T:
+    """Await ``work`` to its end even if the caller is cancelled meanwhile, then re-raise.
+
+    For requests whose effect must not be lost: a start (its id is needed to clean up) and a
+    stop (a session left open holds a browser).
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 def print_step(number: int, step: AgentStep) -> None:
@@ -115,8 +134,10 @@ class Agent:
         return status
 
     async def _stop(self) -> AgentStatus:
+        known = self._session_id or (self.last_status.session_id if self.last_status else None)
+        params = {"session_id": known} if known else None
         status = await self._client._transport.call(
-            AgentStatus, "DELETE", f"/agents/{self.agent_id}/stop", params={"session_id": self.session_id}
+            AgentStatus, "DELETE", f"/agents/{self.agent_id}/stop", params=params
         )
         self.last_status = status
         return status
@@ -125,6 +146,8 @@ class Agent:
         """Follow the live log until the terminal message; None if the stream ended without one."""
         count = 0
         path = f"/agents/{self.agent_id}/debug/logs"
+        if self._session_id is None and self.last_status is None and not isinstance(self._session, Session):
+            await self._status()  # attached by agent id: learn its session
         async with self._client._transport.websocket(path, {"session_id": self.session_id}) as ws:
             try:
                 async for message in ws:
@@ -194,15 +217,13 @@ class Agent:
     ) -> AgentResult:
         turn = self._session._agent_lock if isinstance(self._session, Session) else contextlib.nullcontext()
         async with turn:
-            starting = asyncio.ensure_future(self._start(task, url, response_format, session_offset))
+            await run_to_end(self._start(task, url, response_format, session_offset))
             try:
-                await asyncio.shield(starting)  # a start cut short would leave an agent we cannot name
                 return await self._finish(on_step)
             except asyncio.CancelledError:
                 # Whoever cancelled (a timeout, a batch) wants the agent gone, not left running.
                 with contextlib.suppress(Exception):
-                    await starting
-                    await asyncio.wait_for(self._stop(), timeout=10)
+                    await run_to_end(asyncio.wait_for(self._stop(), timeout=STOP_TIMEOUT_S))
                 raise
 
     # --- public API -----------------------------------------------------------------------------
@@ -418,14 +439,8 @@ class BatchRemoteAgent:
         options = self._template.options if self._template is not None else None
         fields = options.model_dump(exclude_none=True) if options is not None else {}
         session = Session(self._client, **fields)
-        starting = asyncio.ensure_future(session._start())
         try:
-            try:
-                await asyncio.shield(starting)
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await starting  # let the start land, so the session can be stopped below
-                raise
+            await run_to_end(session._start())  # a start cut short would leave a session we cannot name
             agent = Agent(
                 self._client,
                 session,
@@ -436,4 +451,4 @@ class BatchRemoteAgent:
             return await agent._run(task, url, response_format, None, None)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(session._stop(), timeout=15)
+                await run_to_end(asyncio.wait_for(session._stop(), timeout=STOP_TIMEOUT_S))

@@ -55,14 +55,16 @@ async def _pump_browser_to_client(websocket: WebSocket, upstream: ClientConnecti
             await websocket.send_bytes(message)
 
 
-async def _relay(websocket: WebSocket, upstream_url: str) -> None:
+async def _relay(websocket: WebSocket, upstream_url: str, target_id: str | None) -> None:
     try:
         upstream = await websockets.connect(
             upstream_url, max_size=None, ping_interval=None, open_timeout=_CONNECT_TIMEOUT_S
         )
-    except websockets.InvalidStatus as exc:  # the browser knows no such target (a closed tab)
-        status = 404 if exc.response.status_code == 404 else 409
-        await _deny(websocket, status, "no such target in the session's browser; see GET /sessions/{id}/debug")
+    except websockets.InvalidStatus:
+        if target_id is None:
+            await _deny(websocket, 409, "the session's browser refused the connection; start a new session")
+        else:  # Chromium answers 500 "No such target id" for a closed tab
+            await _deny(websocket, 404, f"tab target {target_id} not found; see GET /sessions/{{id}}/debug")
         return
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         await _deny(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
@@ -97,7 +99,7 @@ async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -
     except LanternaError as exc:
         await _deny(websocket, exc.status, exc.message)
         return
-    await _relay(websocket, upstream_url)
+    await _relay(websocket, upstream_url, target_id)
 
 
 @router.websocket("/sessions/{session_id}/cdp")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +12,6 @@ from starlette.exceptions import HTTPException
 from lanterna.actions.models import ACTION_TYPES
 from lanterna.errors import LanternaError
 from lanterna.wire import ErrorBody
-
-log = logging.getLogger(__name__)
 
 _LOCATIONS = {"body": "body", "query": "query parameter", "path": "path parameter", "header": "header"}
 
@@ -98,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
             message = str(exc.detail)
         return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
+    # Starlette re-raises after sending this answer, so the server log still gets the traceback.
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, f"internal server error ({type(exc).__name__}: {exc}); see the server log")

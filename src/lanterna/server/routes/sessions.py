@@ -63,6 +63,7 @@ async def list_sessions(
 
 @router.get("/{session_id}", response_model=SessionResponse)
 async def get_session(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> SessionResponse:
+    """One session: its status, options, times, and ``error`` once it ended for a reason."""
     return await runtime.sessions.get(tenant, session_id)
 
 

@@ -1,0 +1,220 @@
+"""API latency: status polling under load, and live step delivery over WebSocket.
+
+**Status polling.** One finished agent (the offline reasoner found the demo shop's contact
+email); ``GET /agents/{id}`` is then sent at a fixed rate (200 requests/s) for 10 s, open loop:
+request *i* is sent at ``t0 + i / rate`` whether or not earlier ones have been answered, and its
+latency is counted from that scheduled time, so a stalled server cannot hide its queue
+(no coordinated omission). Errors are non-200 answers and transport failures. The load generator
+(Python, httpx) runs on the same cores as the server.
+
+**WebSocket delivery.** An agent with the scripted reasoner runs many quick steps (``wait``
+actions of 0-1 ms) while a client follows ``/agents/{id}/debug/logs``. For each step the latency
+is the client's receive time minus the step's ``ended_at`` (the moment its action ended, stamped by
+the server on the same machine and clock): it covers persisting the step to SQLite, fanning it out
+and the WebSocket frame. Steps that ended before the subscriber connected are left out.
+
+    python -m bench.api [--rate 200] [--duration 10] [--ws-steps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import quote
+
+import httpx
+from websockets.asyncio.client import connect
+
+from bench.report import BenchConfig, BenchSection, Table, ms
+from bench.server import BenchServer
+from bench.stats import median, percentile
+from lanterna.demo.site import DemoSite
+
+WAIT_AGENT_S = 120.0
+LEAD_IN_MS = 1000  # the scripted agent's first action: time for the subscriber to connect
+
+
+@dataclass
+class Load:
+    sent: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    body_bytes: int = 0
+
+
+async def paced_load(client: httpx.AsyncClient, path: str, rate: float, duration_s: float) -> Load:
+    """``GET path`` at ``rate`` per second for ``duration_s``, open loop."""
+    load = Load(sent=max(1, round(rate * duration_s)))
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.2
+
+    async def one(i: int) -> None:
+        scheduled = t0 + i / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        try:
+            response = await client.get(path)
+        except httpx.HTTPError as exc:
+            load.errors.append(f"{type(exc).__name__}: {exc}")
+            return
+        if response.status_code != 200:
+            load.errors.append(f"HTTP {response.status_code}")
+            return
+        load.latencies.append(loop.time() - scheduled)
+        load.body_bytes = len(response.content)
+
+    await asyncio.gather(*(one(i) for i in range(load.sent)))
+    load.seconds = loop.time() - t0
+    return load
+
+
+async def _run_agent(client: httpx.AsyncClient, body: dict[str, object]) -> tuple[str, str]:
+    session = await client.post("/sessions/start", json={})
+    session.raise_for_status()
+    session_id: str = session.json()["session_id"]
+    agent = await client.post("/agents/start", json={**body, "session_id": session_id})
+    agent.raise_for_status()
+    return session_id, agent.json()["agent_id"]
+
+
+async def _wait_closed(client: httpx.AsyncClient, agent_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + WAIT_AGENT_S
+    while time.monotonic() < deadline:
+        status: dict[str, object] = (await client.get(f"/agents/{agent_id}")).json()
+        if status.get("status") == "closed":
+            return status
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"agent {agent_id} did not finish within {WAIT_AGENT_S:.0f} s")
+
+
+@dataclass
+class Delivery:
+    latencies: list[float] = field(default_factory=list)
+    skipped: int = 0  # steps that ended before the subscriber connected
+    stop_received: bool = False
+
+
+async def ws_delivery(server: BenchServer, client: httpx.AsyncClient, page_url: str, steps: int) -> Delivery:
+    script = [{"type": "wait", "time_ms": LEAD_IN_MS}] + [
+        {"type": "wait", "time_ms": i % 2} for i in range(steps)
+    ]
+    session_id, agent_id = await _run_agent(
+        client,
+        {
+            "task": "deliver steps",
+            "url": page_url,
+            "reasoning_model": "scripted:" + json.dumps(script),
+            "max_steps": steps + 3,
+        },
+    )
+    delivery = Delivery()
+    url = f"{server.ws_url}/agents/{agent_id}/debug/logs?token={quote(server.api_key, safe='')}"
+    try:
+        async with connect(url, max_size=None) as websocket:
+            connected = time.time()
+            async for message in websocket:
+                received = time.time()
+                event = json.loads(message)
+                if event.get("status") == "agent_stop":
+                    delivery.stop_received = True
+                    break
+                ended = datetime.fromisoformat(event["ended_at"]).timestamp()
+                if ended < connected:
+                    delivery.skipped += 1
+                else:
+                    delivery.latencies.append(received - ended)
+    finally:
+        await client.delete(f"/sessions/{session_id}/stop")
+    return delivery
+
+
+async def run(config: BenchConfig) -> BenchSection:
+    begin = time.perf_counter()
+    with DemoSite() as site:
+        async with (
+            BenchServer(pool_size=1) as server,
+            httpx.AsyncClient(
+                base_url=server.url,
+                headers=server.headers,
+                timeout=10,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            ) as client,
+        ):
+            task = f"Go to {site.page('contact.html')} and find the contact email"
+            session_id, agent_id = await _run_agent(client, {"task": task, "reasoning_model": "offline"})
+            status = await _wait_closed(client, agent_id)
+            await client.delete(f"/sessions/{session_id}/stop")
+            load = await paced_load(client, f"/agents/{agent_id}", config.api_rate, config.api_duration_s)
+            delivery = await ws_delivery(server, client, site.page("index.html"), config.ws_steps)
+
+    steps = status.get("steps")
+    n_steps = len(steps) if isinstance(steps, list) else 0
+    polling = Table(
+        caption=f"GET /agents/{{id}} at {config.api_rate:.0f} requests/s for {config.api_duration_s:.0f} s "
+        f"(a finished agent with {n_steps} steps, {load.body_bytes:,} bytes per answer)",
+        header=["requests", "answered/s", "p50 ms", "p99 ms", "max ms", "errors"],
+        rows=[
+            [
+                str(load.sent),
+                f"{len(load.latencies) / load.seconds:.0f}" if load.seconds else "–",
+                ms(median(load.latencies)),
+                ms(percentile(load.latencies, 99)),
+                ms(max(load.latencies, default=None)),
+                str(len(load.errors)),
+            ]
+        ],
+    )
+    websocket = Table(
+        caption=f"WebSocket step delivery ({config.ws_steps} quick scripted steps)",
+        header=["steps measured", "p50 ms", "p99 ms", "max ms", "terminal message"],
+        rows=[
+            [
+                str(len(delivery.latencies)),
+                ms(median(delivery.latencies)),
+                ms(percentile(delivery.latencies, 99)),
+                ms(max(delivery.latencies, default=None)),
+                "received" if delivery.stop_received else "**missing**",
+            ]
+        ],
+    )
+    notes = ["One `lanterna serve` (SQLite store, LANTERNA_POOL_SIZE=1) on loopback."]
+    if load.errors:
+        notes.append(f"first error: `{load.errors[0][:200]}`")
+    if delivery.skipped:
+        notes.append(f"{delivery.skipped} step(s) ended before the subscriber connected and were left out.")
+    return BenchSection(
+        title="API",
+        command=f"python -m bench.api --rate {config.api_rate:.0f} --duration {config.api_duration_s:.0f}",
+        explanation=__doc__.split("\n\n    python")[0].split("\n", 1)[1].strip(),
+        tables=[polling, websocket],
+        notes=notes,
+        numbers={
+            "status_p50_ms": (median(load.latencies) or 0) * 1000,
+            "status_p99_ms": (percentile(load.latencies, 99) or 0) * 1000,
+            "status_errors": float(len(load.errors)),
+            "status_answered": float(len(load.latencies)),
+            "ws_p50_ms": (median(delivery.latencies) or 0) * 1000,
+            "ws_p99_ms": (percentile(delivery.latencies, 99) or 0) * 1000,
+            "ws_steps": float(len(delivery.latencies)),
+        },
+        seconds=time.perf_counter() - begin,
+    )
+
+
+def main() -> None:
+    from bench.run_all import run_one
+
+    parser = argparse.ArgumentParser(description="API latency under load and WebSocket step delivery.")
+    parser.add_argument("--rate", type=float, default=BenchConfig().api_rate)
+    parser.add_argument("--duration", type=float, default=BenchConfig().api_duration_s)
+    parser.add_argument("--ws-steps", type=int, default=BenchConfig().ws_steps)
+    args = parser.parse_args()
+    run_one(run, BenchConfig(api_rate=args.rate, api_duration_s=args.duration, ws_steps=args.ws_steps))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""What an action handler needs besides the action: the session and its time limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+
+from lanterna.browser.session import BrowserSession
+
+
+@dataclass
+class ActionContext:
+    session: BrowserSession
+    timeout_ms: int  # for finding and acting on an element
+    navigation_timeout_ms: int
+
+    @property
+    def page(self) -> Page:
+        return self.session.page
+
+    async def settle(self, page: Page | None = None) -> None:
+        """Let a navigation an action started reach DOMContentLoaded (bounded; never raises)."""
+        page = page or self.session.page
+        with contextlib.suppress(PlaywrightError):
+            await page.wait_for_load_state("domcontentloaded", timeout=self.navigation_timeout_ms)
+
+    async def wait_for_new_tab(self, tabs_before: int, timeout_s: float) -> Page | None:
+        """The tab opened since there were ``tabs_before`` tabs, if one opens within ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            pages = self.session.tabs
+            if len(pages) > tabs_before:
+                return pages[-1]
+            if loop.time() >= deadline:
+                return None
+            await asyncio.sleep(0.02)

@@ -1,0 +1,247 @@
+"""Interaction actions: click, fill, check, select_dropdown_option, upload_file, download_file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from lanterna.actions.context import ActionContext
+from lanterna.actions.locate import ActionFailed, Target, first_line, locate
+from lanterna.actions.models import (
+    Check,
+    Click,
+    DataSpace,
+    DownloadFile,
+    Fill,
+    SelectDropdownOption,
+    UploadFile,
+    _InteractionBase,
+)
+
+NEW_TAB_WAIT_S = 2.0
+DOWNLOAD_SAVE_TIMEOUT_S = 120.0
+
+_OPENS_NEW_TAB_JS = """e => {
+  const a = e.closest('a[href], area[href]') || e.closest('form');
+  const t = a ? (a.getAttribute('target') || '') : '';
+  return t !== '' && !['_self', '_parent', '_top'].includes(t.toLowerCase());
+}"""
+
+_IS_FILE_INPUT_JS = "e => e.tagName === 'INPUT' && (e.type || '').toLowerCase() === 'file'"
+
+# Index of the <option> best matching the wanted text: exact label, exact value, then case-insensitive.
+_FIND_OPTION_JS = """(e, wanted) => {
+  if (e.tagName !== 'SELECT') return {select: false};
+  const opts = [...e.options];
+  const norm = s => (s || '').trim().replace(/\\s+/g, ' ').toLowerCase();
+  const tests = [o => o.label === wanted, o => o.value === wanted,
+                 o => norm(o.label) === norm(wanted), o => norm(o.value) === norm(wanted),
+                 o => norm(o.label).includes(norm(wanted))];
+  for (const t of tests) {
+    const i = opts.findIndex(t);
+    if (i >= 0) return {select: true, index: i, label: opts[i].label};
+  }
+  return {select: true, index: -1, options: opts.map(o => o.label)};
+}"""
+
+
+async def _explain(target: Target, verb: str, exc: PlaywrightError, timeout_ms: int) -> str:
+    """Why an element action failed, in words that say what to do next."""
+    message = first_line(exc)
+    label = target.label
+    if "not an <input>" in message or "not have a role allowing" in message:
+        return f"{label} is not a text field; fill needs a textbox (input, textarea or contenteditable)"
+    if "Not a checkbox or radio button" in message:
+        return f"{label} is not a checkbox or radio button; use click instead"
+    if "Cannot uncheck radio button" in message:
+        return f"{label} is a radio button and cannot be unchecked; check another option of its group"
+    if "not a <select>" in message:
+        return f"{label} is not a dropdown (<select>)"
+    if not isinstance(exc, PlaywrightTimeoutError):
+        return f"{verb} on {label} failed: {message}"
+    locator = target.locator
+    try:
+        if not await locator.is_visible(timeout=500):
+            return (
+                f"{label} is not visible; scroll to it, open the menu or dialog that contains it, "
+                "or choose another element"
+            )
+        if not await locator.is_enabled(timeout=500):
+            return f"{label} is disabled; complete what it depends on first or choose another element"
+        if verb == "fill" and not await locator.is_editable(timeout=500):
+            return f"{label} is not editable (read-only); choose another field"
+    except PlaywrightError:
+        pass
+    return (
+        f"{verb} on {label} timed out after {timeout_ms} ms; another element (a dialog, banner or "
+        "overlay) may cover it — close it or choose another element"
+    )
+
+
+async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple[str, DataSpace | None]:
+    """Locate the element, run the action, and return its success message and data."""
+    timeout = action.timeout if action.timeout is not None else ctx.timeout_ms
+    target = await locate(ctx.session, action, timeout)
+    verb = action.type.replace("_", " ")
+    try:
+        if isinstance(action, Click):
+            return await _click(ctx, target, timeout), None
+        if isinstance(action, Fill):
+            return await _fill(ctx, target, action, timeout), None
+        if isinstance(action, Check):
+            return await _check(target, action, timeout), None
+        if isinstance(action, SelectDropdownOption):
+            return await _select(ctx, target, action.value, timeout), None
+        if isinstance(action, UploadFile):
+            return await _upload(target, action, timeout), None
+        if isinstance(action, DownloadFile):
+            return await _download(ctx, target, timeout)
+    except ActionFailed:
+        raise
+    except PlaywrightError as exc:
+        raise ActionFailed(await _explain(target, verb, exc, timeout)) from exc
+    raise ActionFailed(f"unsupported interaction '{action.type}'")
+
+
+async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
+    page = target.page
+    url_before = page.url
+    tabs_before = len(ctx.session.tabs)
+    try:
+        opens_tab = bool(await target.locator.evaluate(_OPENS_NEW_TAB_JS, timeout=timeout))
+    except PlaywrightError:
+        opens_tab = False
+    await target.locator.click(timeout=timeout)
+    new_tab = await ctx.wait_for_new_tab(tabs_before, NEW_TAB_WAIT_S if opens_tab else 0.05)
+    if new_tab is not None:
+        ctx.session.activate(new_tab)
+        await ctx.settle(new_tab)
+        return f"clicked {target.label}; it opened a new tab, now active: {new_tab.url}"
+    await ctx.settle(page)
+    if page.url != url_before:
+        return f"clicked {target.label}; the page is now {page.url}"
+    return f"clicked {target.label}"
+
+
+async def _fill(ctx: ActionContext, target: Target, action: Fill, timeout: int) -> str:
+    info = await target.locator.evaluate(_FIND_OPTION_JS, action.value, timeout=timeout)
+    if info.get("select"):
+        return await _select(ctx, target, action.value, timeout)
+    if action.clear_before_fill:
+        await target.locator.fill(action.value, timeout=timeout)
+    else:
+        await target.locator.click(timeout=timeout)
+        await target.page.keyboard.press("End")
+        await target.page.keyboard.insert_text(action.value)
+    shown = action.value if len(action.value) <= 60 else action.value[:59] + "…"
+    message = f"filled {target.label} with '{shown}'"
+    if action.press_enter:
+        await target.locator.press("Enter", timeout=timeout)
+        await ctx.settle(target.page)
+        message += " and pressed Enter"
+    return message
+
+
+async def _check(target: Target, action: Check, timeout: int) -> str:
+    was = await target.locator.is_checked(timeout=timeout)
+    word = "checked" if action.value else "unchecked"
+    if was == action.value:
+        return f"{target.label} was already {word}"
+    await target.locator.set_checked(action.value, timeout=timeout)
+    return f"{word} {target.label}"
+
+
+async def _select(ctx: ActionContext, target: Target, value: str, timeout: int) -> str:
+    info = await target.locator.evaluate(_FIND_OPTION_JS, value, timeout=timeout)
+    if info.get("select"):
+        index = info.get("index", -1)
+        if index < 0:
+            options = info.get("options") or []
+            shown = ", ".join(f"'{o}'" for o in options[:20]) + (" …" if len(options) > 20 else "")
+            raise ActionFailed(f"{target.label} has no option '{value}'; its options are: {shown}")
+        await target.locator.select_option(index=index, timeout=timeout)
+        await ctx.settle(target.page)
+        return f"selected '{info.get('label')}' in {target.label}"
+    return await _select_aria(ctx, target, value, timeout)
+
+
+async def _select_aria(ctx: ActionContext, target: Target, value: str, timeout: int) -> str:
+    """A scripted combobox or listbox: open it, then click the option with that name."""
+    page = target.page
+    if await target.locator.get_attribute("role", timeout=timeout) != "listbox":
+        await target.locator.click(timeout=timeout)
+    for exact in (True, False):
+        option = page.get_by_role("option", name=value, exact=exact)
+        try:
+            await option.first.wait_for(state="visible", timeout=min(timeout, 1500))
+        except PlaywrightError:
+            continue
+        await option.first.click(timeout=timeout)
+        await ctx.settle(page)
+        return f"selected '{value}' in {target.label}"
+    names = [n.strip() for n in await page.get_by_role("option").all_inner_texts()][:20]
+    hint = f"; visible options: {', '.join(repr(n) for n in names)}" if names else ""
+    raise ActionFailed(f"{target.label} shows no option '{value}'{hint}")
+
+
+async def _upload(target: Target, action: UploadFile, timeout: int) -> str:
+    path = Path(action.file_path).expanduser()
+    if not path.is_file():
+        raise ActionFailed(
+            f"file '{action.file_path}' does not exist on the machine running the browser; "
+            "give the path of an existing file"
+        )
+    if await target.locator.evaluate(_IS_FILE_INPUT_JS, timeout=timeout):
+        await target.locator.set_input_files(path, timeout=timeout)
+    else:
+        try:
+            async with target.page.expect_file_chooser(timeout=timeout) as chooser_info:
+                await target.locator.click(timeout=timeout)
+            chooser = await chooser_info.value
+        except PlaywrightTimeoutError as exc:
+            raise ActionFailed(
+                f"{target.label} is not a file input and clicking it opened no file chooser; "
+                "address the file input (e.g. selector 'input[type=file]') instead"
+            ) from exc
+        await chooser.set_files(path)
+    return f"uploaded '{path.name}' to {target.label}"
+
+
+async def _download(ctx: ActionContext, target: Target, timeout: int) -> tuple[str, DataSpace]:
+    try:
+        async with target.page.expect_download(timeout=timeout) as download_info:
+            await target.locator.click(timeout=timeout)
+        download = await download_info.value
+    except PlaywrightTimeoutError as exc:
+        raise ActionFailed(
+            f"clicking {target.label} started no download within {timeout} ms; choose the link or "
+            "button that downloads the file"
+        ) from exc
+    ctx.session.downloads_dir.mkdir(parents=True, exist_ok=True)
+    destination = _free_path(ctx.session.downloads_dir, download.suggested_filename or "download")
+    try:
+        await asyncio.wait_for(download.save_as(destination), timeout=DOWNLOAD_SAVE_TIMEOUT_S)
+    except TimeoutError as exc:
+        await download.cancel()
+        raise ActionFailed(f"the download did not finish within {DOWNLOAD_SAVE_TIMEOUT_S:.0f} s") from exc
+    failure = await download.failure()
+    if failure:
+        raise ActionFailed(f"the download failed: {failure}")
+    size = destination.stat().st_size
+    message = f"downloaded '{destination.name}' ({size} bytes) to {destination}"
+    return message, DataSpace(markdown=str(destination))
+
+
+def _free_path(directory: Path, name: str) -> Path:
+    """``name`` in ``directory``, suffixed ``-1``, ``-2`` … when taken."""
+    name = Path(name).name or "download"
+    candidate = directory / name
+    stem, suffix = candidate.stem, candidate.suffix
+    n = 1
+    while candidate.exists():
+        candidate = directory / f"{stem}-{n}{suffix}"
+        n += 1
+    return candidate

@@ -1,0 +1,104 @@
+"""Finding the element an interaction action addresses, by observation id or selector."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
+
+from lanterna.actions.models import _InteractionBase
+from lanterna.browser.session import BrowserSession
+from lanterna.perception.models import InteractiveElement
+
+_API_PREFIX = re.compile(r"^\w+\.\w+: ")
+
+
+class ActionFailed(Exception):
+    """An ordinary failure: ``execute`` turns it into ``success=False`` with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Target:
+    """A located element: exactly one match on ``page``."""
+
+    page: Page
+    locator: Locator
+    element: InteractiveElement | None
+    label: str  # for messages: ``B3 (button "Add to cart")`` or ``selector '#buy'``
+
+
+def first_line(exc: BaseException) -> str:
+    """The useful part of a Playwright error: its first line without the API name prefix."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return _API_PREFIX.sub("", line).removeprefix("Error: ").strip()
+
+
+async def locate(session: BrowserSession, action: _InteractionBase, timeout_ms: int) -> Target:
+    """The single element the action addresses, or ``ActionFailed`` saying what to change."""
+    if action.id:
+        return await _by_id(session, action.id)
+    assert action.selector is not None  # the model requires id or selector
+    return await _by_selector(session.page, action.selector, timeout_ms)
+
+
+async def _by_id(session: BrowserSession, element_id: str) -> Target:
+    observation = session.last_observation
+    if observation is None:
+        raise ActionFailed(
+            f"no element with id '{element_id}': nothing has been observed yet; call observe() first "
+            "and use an id from it, or give a selector"
+        )
+    element = observation.element(element_id)
+    if element is None:
+        raise ActionFailed(
+            f"no element with id '{element_id}' in the latest observation; call observe() again — "
+            "ids change after each observe"
+        )
+    page = session.observed_page
+    if page is None or page.is_closed() or page is not session.page:
+        raise ActionFailed(
+            f"element '{element_id}' belongs to a tab that is no longer active; call observe() again"
+        )
+    label = f'{element_id} ({element.role} "{element.name[:60]}")' if element.name else element_id
+    locator = page.locator(f"aria-ref={element.ref}")
+    try:
+        count = await locator.count()
+    except PlaywrightError:
+        count = 0
+    if count == 0:
+        raise ActionFailed(
+            f"element {label} is no longer on the page (the page changed since the latest observation); "
+            "call observe() again"
+        )
+    return Target(page, locator, element, label)
+
+
+async def _by_selector(page: Page, selector: str, timeout_ms: int) -> Target:
+    locator = page.locator(selector)
+    try:
+        count = await locator.count()
+        if count == 0 and timeout_ms > 0:
+            # The element may still be on its way (rendered by a script): wait for it, bounded.
+            with contextlib.suppress(PlaywrightError):
+                await locator.first.wait_for(state="attached", timeout=timeout_ms)
+            count = await locator.count()
+    except PlaywrightError as exc:
+        raise ActionFailed(f"invalid selector '{selector}': {first_line(exc)}") from exc
+    if count == 0:
+        raise ActionFailed(
+            f"selector '{selector}' matches no element on the page; check it, or call observe() and use an id"
+        )
+    if count > 1:
+        raise ActionFailed(
+            f"selector '{selector}' matches {count} elements; use a more specific selector "
+            f"(e.g. add a parent or an attribute, or append ' >> nth=0') or an id from observe()"
+        )
+    return Target(page, locator, None, f"selector '{selector}'")

@@ -1,0 +1,139 @@
+"""``observe()``: the active tab of a session as an ``Observation``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+
+from lanterna.browser.session import BrowserSession
+from lanterna.errors import ConflictError, LanternaError
+from lanterna.perception.models import Observation, PageMetadata, TabInfo, Viewport
+from lanterna.perception.render import render_nodes
+from lanterna.perception.snapshot import parse_snapshot
+
+SCREENSHOT_QUALITY = 70
+SNAPSHOT_TIMEOUT_MS = 10_000
+# Less than this below or above the viewport is not worth a hint.
+SCROLL_HINT_MIN_PX = 40
+
+_METRICS_JS = """() => {
+  const d = document.documentElement, b = document.body;
+  return {
+    title: document.title,
+    sx: Math.round(window.scrollX), sy: Math.round(window.scrollY),
+    vw: window.innerWidth, vh: window.innerHeight,
+    tw: Math.max(d ? d.scrollWidth : 0, b ? b.scrollWidth : 0),
+    th: Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0),
+  };
+}"""
+
+
+async def observe(session: BrowserSession, *, screenshot: bool = False) -> Observation:
+    """Snapshot the active tab: metadata, addressable elements with short ids, and a text view.
+
+    The element ids stay valid until the next ``observe`` of this session; ``execute`` resolves
+    them against ``session.last_observation``.
+    """
+    if session.closed:
+        raise ConflictError(f"session {session.id} is closed ({session.closed_reason})")
+    started_at = datetime.now(UTC)
+    session.touch()
+    page = session.page
+    snapshot, metrics = await _capture(page)
+    nodes = parse_snapshot(snapshot)
+    rendering = render_nodes(nodes)
+    viewport = Viewport(
+        scroll_x=metrics.get("sx", 0),
+        scroll_y=metrics.get("sy", 0),
+        viewport_width=metrics.get("vw", 0),
+        viewport_height=metrics.get("vh", 0),
+        total_width=metrics.get("tw", 0),
+        total_height=metrics.get("th", 0),
+    )
+    title = str(metrics.get("title") or "")
+    tabs = await _tabs(session, page, title)
+    metadata = PageMetadata(title=title, url=page.url, viewport=viewport, tabs=tabs, timestamp=started_at)
+    image = ""
+    if screenshot:
+        data = await page.screenshot(type="jpeg", quality=SCREENSHOT_QUALITY)
+        image = base64.b64encode(data).decode("ascii")
+    text = "\n".join([*_header(metadata, session, page), *rendering.lines, *_footer(viewport)])
+    observation = Observation(
+        metadata=metadata,
+        elements=rendering.elements,
+        text=text,
+        screenshot=image,
+        started_at=started_at,
+        ended_at=datetime.now(UTC),
+    )
+    session.last_observation = observation
+    session.observed_page = page
+    return observation
+
+
+async def _capture(page: Page) -> tuple[str, dict[str, Any]]:
+    """The AI snapshot and the scroll metrics, taken together; retried once across a navigation."""
+    for attempt in range(2):
+        try:
+            snapshot, metrics = await asyncio.gather(
+                page.aria_snapshot(mode="ai", timeout=SNAPSHOT_TIMEOUT_MS),
+                page.evaluate(_METRICS_JS),
+            )
+            return snapshot, metrics if isinstance(metrics, dict) else {}
+        except PlaywrightError as exc:
+            if page.is_closed():
+                raise ConflictError("the active tab was closed; switch to another tab") from exc
+            if attempt == 1:
+                raise LanternaError(f"could not read the page: {_first_line(exc)}") from exc
+            # A navigation destroyed the document mid-snapshot: wait for the new one.
+            with contextlib.suppress(PlaywrightError):
+                await page.wait_for_load_state("domcontentloaded", timeout=SNAPSHOT_TIMEOUT_MS)
+    raise AssertionError("unreachable")
+
+
+async def _tabs(session: BrowserSession, active: Page, active_title: str) -> list[TabInfo]:
+    pages = session.tabs
+
+    async def title(p: Page) -> str:
+        if p is active:
+            return active_title
+        try:
+            return await p.title()
+        except PlaywrightError:
+            return ""
+
+    titles = await asyncio.gather(*(title(p) for p in pages))
+    return [TabInfo(tab_id=i, title=t, url=p.url) for i, (p, t) in enumerate(zip(pages, titles, strict=True))]
+
+
+def _header(metadata: PageMetadata, session: BrowserSession, page: Page) -> list[str]:
+    lines = [f"url: {metadata.url}", f"title: {metadata.title}"]
+    if len(metadata.tabs) > 1:
+        active = session.tabs.index(page) if page in session.tabs else -1
+        tabs = " | ".join(
+            f"{t.tab_id}: {t.title or t.url}{' (active)' if t.tab_id == active else ''}"
+            for t in metadata.tabs
+        )
+        lines.append(f"tabs: {tabs}")
+    above = metadata.viewport.scroll_y
+    if above >= SCROLL_HINT_MIN_PX:
+        lines.append(f"… {above} px more content above — scroll_up to see it")
+    lines.append("")
+    return lines
+
+
+def _footer(viewport: Viewport) -> list[str]:
+    below = viewport.total_height - viewport.scroll_y - viewport.viewport_height
+    if below >= SCROLL_HINT_MIN_PX:
+        return ["", f"… {below} px more content below — scroll_down to see it"]
+    return []
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

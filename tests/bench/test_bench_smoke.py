@@ -1,0 +1,68 @@
+"""The benchmark suite, a handful of iterations of each, so its code cannot rot.
+
+These tests check that every benchmark runs against the real server and browsers and reports
+numbers in its section; they say nothing about speed (docs/benchmarks.md does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.report import BenchConfig, Report, render_markdown
+from bench.run_all import BENCHMARKS, run_all
+from lanterna.cli.bench import find_checkout
+from lanterna.cli.main import app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def smoke_report() -> Iterator[Report]:
+    config = BenchConfig.smoke()
+    yield asyncio.run(run_all(config, list(BENCHMARKS), progress=lambda _: None))
+
+
+@pytest.mark.parametrize("name", list(BENCHMARKS))
+def test_each_benchmark_reports_tables_of_numbers(smoke_report: Report, name: str) -> None:
+    section = next(s for s in smoke_report.sections if s.title == BENCHMARKS[name])
+    assert section.tables or section.output, f"{name} did not complete: {section.explanation}"
+    if section.output:  # a benchmark that reports as text
+        assert any(ch.isdigit() for ch in section.output)
+        return
+    assert all(table.rows for table in section.tables)
+    assert section.numbers and all(value == value for value in section.numbers.values())  # no NaN
+
+
+def test_sessions_agents_and_steps_succeed_in_the_smoke_run(smoke_report: Report) -> None:
+    by_title = {s.title: s.numbers for s in smoke_report.sections}
+    lifecycle, concurrency, api = by_title["Session lifecycle"], by_title["Concurrency"], by_title["API"]
+    assert lifecycle["lanterna_success_rate"] == 1.0 and lifecycle["baseline_success_rate"] == 1.0
+    assert lifecycle["lanterna_c1_median_ms"] > 0
+    assert concurrency["completed_2"] == 1.0
+    assert concurrency["chromium_left_after_release"] == 0 and concurrency["chromium_left_after_stop"] == 0
+    assert api["status_errors"] == 0 and api["status_answered"] > 0
+    assert api["ws_steps"] > 0
+
+
+def test_report_names_the_machine_and_every_section(smoke_report: Report, tmp_path: Path) -> None:
+    text = render_markdown(smoke_report)
+    assert "Chromium" in smoke_report.machine.chromium
+    assert smoke_report.machine.cores >= 1
+    for title in BENCHMARKS.values():
+        assert f"## {title}" in text
+    assert "## Aims" in text
+
+
+def test_lanterna_bench_finds_the_checkout_and_passes_options_through() -> None:
+    assert find_checkout() == REPO_ROOT
+    result = CliRunner().invoke(app, ["bench", "--only", "no-such-benchmark"])
+    assert result.exit_code == 2
+
+
+def test_no_checkout_is_found_above_an_installed_package(tmp_path: Path) -> None:
+    assert find_checkout(tmp_path / "site-packages" / "lanterna") is None
