@@ -36,6 +36,7 @@ RUN_TIMEOUT_S = 120.0
 PUBLISHED_MEDIANS_MS = {"Browser Use": 370, "Notte": 410, "Kernel": 467, "Browserbase": 741}
 AIM_C1_S = 0.150
 AIM_CN_S = 0.400
+WARM_CREATE_S = 0.100  # a create this quick took a warm browser; a launch takes far longer
 
 LANTERNA_STAGES = ("create", "connect", "navigate", "release")
 BASELINE_STAGES = ("launch", "new page", "navigate", "close")
@@ -216,6 +217,11 @@ async def run(config: BenchConfig) -> BenchSection:
             ],
         ],
     )
+    warm_notes = [
+        f"concurrency {c}: {sum(t <= WARM_CREATE_S for t in runs.durations.get('create', []))} of "
+        f"{len(runs.totals)} sessions were created in ≤ {WARM_CREATE_S * 1000:.0f} ms (a warm browser)"
+        for c, runs in ((1, lanterna_seq), (concurrency, lanterna_par))
+    ]
     failures = [*lanterna_seq.failures, *lanterna_par.failures, *base_seq.failures, *base_par.failures]
     notes = [
         f"lanterna: {config.lifecycle_warmup} warm-up runs, then {config.lifecycle_runs} sequential and "
@@ -224,8 +230,8 @@ async def run(config: BenchConfig) -> BenchSection:
         f"{config.baseline_runs} sequential and {config.baseline_runs} at concurrency {concurrency} "
         "(a cold launch varies little, and each costs over a second of both cores).",
         "Runs follow each other back to back, so once the warm pool is drained a session waits for a "
-        "browser launch: the p95 shows how often that happened. "
-        f"The server ran {browsers_after} browsers (the refilled warm pool) after the last run.",
+        f"browser launch; {'; '.join(warm_notes)}. The server ran {browsers_after} browsers (warm pool "
+        "refilling) right after the last run.",
         "The published medians were measured by their vendors' users over the internet (2026-08) and "
         "include network round trips; lanterna's and the baseline's are on loopback. They are quoted for "
         "scale, not as a same-conditions comparison.",

@@ -2,12 +2,12 @@
 
 An agent runs through the server's own path (``Runtime`` → ``AgentService`` → agent loop) on the
 bundled demo shop, with the scripted reasoner, which decides instantly, so what remains is the
-platform: observing the page, recording the step, persisting it to SQLite and delivering it to a
-live subscriber (as the log WebSocket does). The script alternates clicks between two pages, so
-every step is a real click and navigation. Per step: *overhead* = time from the previous step's
-delivery to this step's delivery, minus the action (decision handed back → action finished);
-*observe* is the observation's own duration; *persist + deliver* runs from the action's end to the
-subscriber receiving the step.
+platform: observing the page, recording the step and delivering it to a live subscriber (as the
+log WebSocket does); the step's SQLite write is queued and runs alongside the next step. The
+script alternates clicks between two pages, so every step is a real click and navigation.
+Per step: *overhead* = time from the previous step's delivery to this step's delivery, minus the
+action (decision handed back → action finished); *observe* is the observation's own duration;
+*record + deliver* runs from the action's end to the subscriber receiving the step.
 
     python -m bench.step_overhead [--steps 60]
 """
@@ -108,7 +108,7 @@ async def run(config: BenchConfig) -> BenchSection:
             ms(percentile(overhead, 95)),
         ],
         ["  observe (accessibility snapshot → elements + text)", *_cells(samples["observe"])],
-        ["  persist (SQLite) + deliver to a subscriber", *_cells(samples["persist"])],
+        ["  record + deliver to a subscriber (the SQLite write runs alongside)", *_cells(samples["persist"])],
         ["  the rest: reasoner call, loop bookkeeping, scheduling", *_cells(other)],
         ["the action itself (click + navigation), for scale", *_cells(samples["action"])],
     ]
@@ -120,7 +120,7 @@ async def run(config: BenchConfig) -> BenchSection:
         tables=[Table(caption=f"{steps} steps, one agent", header=["", "median ms", "p95 ms"], rows=rows)],
         notes=[
             "The parts are measured independently, so their medians need not add up to the total's.",
-            "With an LLM the reasoner call adds the model's own latency; the platform's share stays as above.",
+            "With an LLM, the reasoner call adds the model's own latency; the platform's share is as above.",
         ],
         aims=[
             Aim(

@@ -112,21 +112,24 @@ def test_arun_inside_async_session_with_response_format(client: Client, demo_sit
     assert Contact.model_validate_json(result.answer or "").email == CONTACT_EMAIL
 
 
-def test_parallel_aruns_created_in_session_blocks_still_run(fresh_client: Client, demo_site: Any) -> None:
+def test_parallel_aruns_created_in_session_blocks_still_run(client: Client, demo_site: Any) -> None:
     # The seed's "parallel agents" snippet: each arun() is created inside its `with` block but
     # awaited after the block; the session's stop waits for the run.
     async def run_multiple_agents() -> list[AgentResult]:
-        tasks = []
+        tasks, sessions = [], []
         for _ in range(2):
-            with fresh_client.Session() as session:
-                agent = fresh_client.Agent(session=session)
+            with client.Session() as session:
+                agent = client.Agent(session=session)
                 tasks.append(agent.arun(task=email_task(demo_site)))
+            sessions.append(session)
+        assert [s.status().status for s in sessions] == ["active", "active"], "stop postponed"
         return list(await asyncio.gather(*tasks))
 
     results = asyncio.run(run_multiple_agents())
     assert [r.success for r in results] == [True, True]
     assert len({r.session_id for r in results}) == 2
-    assert fresh_client.sessions.list() == [], "every session is stopped once its run ended"
+    for r in results:
+        assert client.sessions.get(r.session_id).status == "closed", "stopped once its run ended"
 
 
 def test_two_runs_on_one_session_take_turns(client: Client, demo_site: Any) -> None:
@@ -232,13 +235,12 @@ def test_batch_first_success_returns_one_success_and_leaves_no_session_open(
     assert fresh_client.agents.list() == [], "the other agents were stopped"
 
 
-def test_batch_all_finished_returns_every_result(fresh_client: Client, demo_site: Any) -> None:
-    template = fresh_client.Session(viewport_width=1024, viewport_height=700)  # never started itself
-    batch = fresh_client.BatchAgent(session=template, max_steps=10)
+def test_batch_all_finished_returns_every_result(client: Client, demo_site: Any) -> None:
+    template = client.Session(viewport_width=1024, viewport_height=700)  # never started itself
+    batch = client.BatchAgent(session=template, max_steps=10)
     results = asyncio.run(batch.run(task=email_task(demo_site), n_jobs=2, strategy="all_finished"))
     assert len(results) == 2 and all(r.success for r in results)
     assert len({r.session_id for r in results}) == 2
     for r in results:
-        info = fresh_client.sessions.get(r.session_id)
+        info = client.sessions.get(r.session_id)
         assert info.status == "closed" and info.viewport_width == 1024
-    assert fresh_client.sessions.list() == []

@@ -14,10 +14,12 @@ from lanterna.demo.site import CONTACT_EMAIL
 from tests.fixtures.sdk import NotteRunner
 
 
-def _no_session_left(notte: NotteRunner) -> None:
+def _all_closed(notte: NotteRunner, out: dict[str, Any]) -> None:
+    """Every session and agent the script made is closed (read through lanterna's SDK)."""
+    assert out["sessions"] and out["agents"]
     with Client(api_key=notte.api_key, server_url=notte.server_url) as ours:
-        assert ours.sessions.list() == []
-        assert ours.agents.list() == []
+        assert {ours.sessions.get(sid).status for sid in out["sessions"]} == {"closed"}
+        assert {ours.agents.status(aid).status for aid in out["agents"]} == {"closed"}
 
 
 def test_notte_run_arun_and_result_structure(notte: NotteRunner, demo_site: Any) -> None:
@@ -29,10 +31,12 @@ def test_notte_run_arun_and_result_structure(notte: NotteRunner, demo_site: Any)
 
         TASK = {task!r}
         client = NotteClient()
-        out = {{}}
+        out = {{"sessions": [], "agents": []}}
         with client.Session() as session:
             agent = client.Agent(session=session, max_steps=10)
             result = agent.run(task=TASK)
+            out["sessions"].append(session.session_id)
+            out["agents"].append(result.agent_id)
             out["run"] = {{
                 "success": result.success, "answer": result.answer, "agent_id": result.agent_id,
                 "same_session": result.session_id == session.session_id,
@@ -46,10 +50,14 @@ def test_notte_run_arun_and_result_structure(notte: NotteRunner, demo_site: Any)
 
         result = asyncio.run(run_agent_task())
         out["arun"] = [result.success, result.answer]
+        out["sessions"].append(result.session_id)
+        out["agents"].append(result.agent_id)
 
         with client.Session() as session:
             result = client.Agent(session=session, max_steps=5).run(task="Very complex task")
             out["hopeless"] = [result.success, result.answer]
+            out["sessions"].append(session.session_id)
+            out["agents"].append(result.agent_id)
         emit(out)
         """
     )
@@ -59,7 +67,7 @@ def test_notte_run_arun_and_result_structure(notte: NotteRunner, demo_site: Any)
     assert run["actions"][-1] == "completion"
     assert out["arun"][0] is True and CONTACT_EMAIL in out["arun"][1]
     assert out["hopeless"][0] is False and out["hopeless"][1]
-    _no_session_left(notte)
+    _all_closed(notte, out)
 
 
 def test_notte_start_status_wait_watch_logs_stop(notte: NotteRunner, demo_site: Any) -> None:
@@ -71,10 +79,12 @@ def test_notte_start_status_wait_watch_logs_stop(notte: NotteRunner, demo_site: 
 
         TASK = {task!r}
         client = NotteClient()
-        out = {{}}
+        out = {{"sessions": [], "agents": []}}
         with client.Session() as session:
             agent = client.Agent(session=session)
             agent.start(task=TASK)
+            out["sessions"].append(session.session_id)
+            out["agents"].append(agent.agent_id)
             counts, deadline = [], time.monotonic() + 120
             while time.monotonic() < deadline:
                 status = agent.status()
@@ -95,10 +105,14 @@ def test_notte_start_status_wait_watch_logs_stop(notte: NotteRunner, demo_site: 
 
         final, status = asyncio.run(monitor())
         out["watch"] = [final.success if final else None, status.status, len(status.steps)]
+        out["sessions"].append(status.session_id)
+        out["agents"].append(status.agent_id)
 
         with client.Session() as session:
             agent = client.Agent(session=session)
             agent.start(task=TASK)
+            out["sessions"].append(session.session_id)
+            out["agents"].append(agent.agent_id)
             stopped = agent.stop()
             out["stop"] = [stopped.agent_id == agent.agent_id, stopped.success]
             deadline = time.monotonic() + 60
@@ -116,7 +130,7 @@ def test_notte_start_status_wait_watch_logs_stop(notte: NotteRunner, demo_site: 
     assert out["watch"][0] is True and out["watch"][1] == "closed" and out["watch"][2] >= 1
     assert out["stop"][0] is True
     assert out["stopped"][0] == "closed" and out["stopped"][1] is False and out["stopped"][2]
-    _no_session_left(notte)
+    _all_closed(notte, out)
 
 
 def test_notte_agent_fallback(notte: NotteRunner, demo_site: Any) -> None:
@@ -132,6 +146,8 @@ def test_notte_agent_fallback(notte: NotteRunner, demo_site: Any) -> None:
                 skipped = session.execute(type="click", selector="#checkout")
             cart = session.scrape(selector="#cart-count", only_main_content=False).strip()
         emit({{
+            "sessions": [session.session_id],
+            "agents": [agent_fb.agent_response.agent_id] if agent_fb.agent_response else [],
             "success": agent_fb.success,
             "agent_success": agent_fb.agent_response.success if agent_fb.agent_response else None,
             "skipped": [skipped.success, skipped.message],
@@ -142,4 +158,4 @@ def test_notte_agent_fallback(notte: NotteRunner, demo_site: Any) -> None:
     assert out["success"] is True and out["agent_success"] is True
     assert out["skipped"][0] is True
     assert out["cart"] == "1"
-    _no_session_left(notte)
+    _all_closed(notte, out)

@@ -115,7 +115,11 @@ async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
     except PlaywrightError:
         opens_tab = False
     await target.locator.click(timeout=timeout)
-    new_tab = await ctx.wait_for_new_tab(tabs_before, NEW_TAB_WAIT_S if opens_tab else 0.05)
+    if opens_tab:
+        new_tab = await ctx.wait_for_new_tab(tabs_before, NEW_TAB_WAIT_S)
+    else:  # a script may still open one (window.open): it shows up by the time the page settled
+        await ctx.settle(page)
+        new_tab = await ctx.wait_for_new_tab(tabs_before, 0)
     if new_tab is not None:
         ctx.session.activate(new_tab)
         await ctx.settle(new_tab)

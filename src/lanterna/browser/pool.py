@@ -78,6 +78,7 @@ class BrowserPool:
         self._warm: list[_Browser] = []
         self._launching = 0
         self._sessions: dict[str, BrowserSession] = {}
+        self._acquiring: set[str] = set()  # ids of acquires under way
         self._refill_needed = asyncio.Event()
         self._warm_ready = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
@@ -150,18 +151,25 @@ class BrowserPool:
             raise ConflictError("the browser pool is not running; call start() first")
         options = options or SessionOptions()
         session_id = session_id or str(uuid.uuid4())
-        if session_id in self._sessions:
+        if session_id in self._sessions or session_id in self._acquiring:
             raise ConflictError(f"a browser session with id '{session_id}' already exists")
-        entry = None if options.needs_cold_launch else await self._take_warm()
-        if entry is None:
-            entry = await self._launch_within_cap(options)
+        self._acquiring.add(session_id)
         try:
+            entry = None if options.needs_cold_launch else await self._take_warm()
+            if entry is None:
+                entry = await self._launch_within_cap(options)
+            # Counted as live from here on, with no await in between: the cap holds under concurrency.
             session = BrowserSession(session_id, entry.chromium, entry.browser, options, self.settings)
+            self._sessions[session_id] = session
+        finally:
+            self._acquiring.discard(session_id)
+        try:
             await session.prepare()
         except BaseException:
+            self._sessions.pop(session_id, None)
+            session.closed, session.closed_reason = True, "could not be prepared"
             await self._dispose(entry)
             raise
-        self._sessions[session_id] = session
         entry.browser.on("disconnected", lambda _: self._on_disconnected(session))
         self._refill_needed.set()
         return session

@@ -66,6 +66,15 @@ class InteractiveElement(BaseModel):
             return "check"
         return "click"
 
+    def wire_action(self) -> dict[str, Any]:
+        """The action this element affords, complete enough to validate as a wire action."""
+        action: dict[str, Any] = {"type": self.action_type, "id": self.id, "description": self.name}
+        if action["type"] in ("fill", "select_dropdown_option"):
+            action["value"] = ""
+        elif action["type"] == "check":
+            action["value"] = not self.checked
+        return action
+
 
 class Observation(BaseModel):
     """A page as the agent sees it: metadata, addressable elements, and a compact text rendering."""
@@ -83,9 +92,7 @@ class Observation(BaseModel):
         """The action space in the wire contract's shape (interaction actions only)."""
         return {
             "description": self.metadata.title,
-            "interaction_actions": [
-                {"type": e.action_type, "id": e.id, "description": e.name} for e in self.elements
-            ],
+            "interaction_actions": [e.wire_action() for e in self.elements],
         }
 
     def element(self, element_id: str) -> InteractiveElement | None:

@@ -81,11 +81,20 @@ async def _capture(page: Page) -> tuple[str, dict[str, Any]]:
     """The AI snapshot and the scroll metrics, taken together; retried once across a navigation."""
     for attempt in range(2):
         try:
-            snapshot, metrics = await asyncio.gather(
-                page.aria_snapshot(mode="ai", timeout=SNAPSHOT_TIMEOUT_MS),
-                page.evaluate(_METRICS_JS),
+            # page.evaluate has no timeout of its own: a page stuck in a script must not hang us.
+            snapshot, metrics = await asyncio.wait_for(
+                asyncio.gather(
+                    page.aria_snapshot(mode="ai", timeout=SNAPSHOT_TIMEOUT_MS),
+                    page.evaluate(_METRICS_JS),
+                ),
+                timeout=SNAPSHOT_TIMEOUT_MS / 1000 + 2,
             )
             return snapshot, metrics if isinstance(metrics, dict) else {}
+        except TimeoutError as exc:
+            raise LanternaError(
+                f"the page did not answer within {SNAPSHOT_TIMEOUT_MS // 1000} s (a script may be "
+                "blocking it); reload it or go elsewhere"
+            ) from exc
         except PlaywrightError as exc:
             if page.is_closed():
                 raise ConflictError("the active tab was closed; switch to another tab") from exc

@@ -175,7 +175,7 @@ class _Renderer:
         if node.children and not self._has_structure(node):
             parts = []
             _texts(node, parts)
-            joined = (" | " if role == "row" else " ").join(parts)
+            joined = " | ".join(parts) if role == "row" else _join_inline(parts)
             if len(joined) <= MAX_GROUP:
                 self._text(joined)
                 return

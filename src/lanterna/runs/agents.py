@@ -67,6 +67,46 @@ class _Run:
         return self.record.session_id
 
 
+class _StepWriter:
+    """Persists one run's steps in order, off the loop's path: the next step need not wait for the disk.
+
+    Steps reach subscribers at once and the store a few milliseconds later; the run's end is
+    recorded only after every step is saved.
+    """
+
+    def __init__(self, store: Store, agent_id: str) -> None:
+        self._store = store
+        self._agent_id = agent_id
+        self._queue: asyncio.Queue[AgentStep | None] = asyncio.Queue()
+        self.error: str | None = None
+        self._task = asyncio.create_task(self._drain(), name=f"agent-{agent_id}-writer")
+
+    def put(self, step: AgentStep) -> None:
+        """Queue ``step``; raises once a save has failed, which ends the run."""
+        if self.error is not None:
+            raise RuntimeError(f"could not save the steps: {self.error}")
+        self._queue.put_nowait(step)
+
+    async def _drain(self) -> None:
+        while (step := await self._queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                await self._store.agents.add_step(self._agent_id, step)
+            except Exception as exc:
+                log.exception("could not save a step of agent %s", self._agent_id)
+                self.error = str(exc) or type(exc).__name__
+
+    async def close(self, timeout_s: float = 30.0) -> None:
+        """Wait until every queued step is saved (bounded)."""
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+        except TimeoutError:
+            self._task.cancel()
+            self.error = self.error or f"the store did not answer within {timeout_s:.0f} s"
+
+
 def _not_found(agent_id: str) -> NotFoundError:
     return NotFoundError(f"agent {agent_id} not found; list your agents with GET /agents")
 
@@ -210,8 +250,10 @@ class AgentService:
     # ----- the run -----------------------------------------------------------------------
 
     async def _run(self, run: _Run, reasoner: Reasoner, task: AgentTask) -> None:
+        writer = _StepWriter(self._store, run.agent_id)
+
         async def on_step(step: AgentStep) -> None:
-            await self._store.agents.add_step(run.agent_id, step)
+            writer.put(step)
             await run.events.publish(step)
 
         try:
@@ -231,6 +273,11 @@ class AgentService:
                 state=AgentState.failed, success=False, answer=f"session closed: {run.session_closed}"
             )
         try:
+            await writer.close()
+            if writer.error is not None:
+                outcome = AgentOutcome(
+                    state=AgentState.failed, success=False, answer=f"could not save the steps: {writer.error}"
+                )
             await self._finish(run, outcome)
         finally:
             self._runs.pop(run.agent_id, None)

@@ -71,6 +71,7 @@ _EXTRACT_JS = """([selector, dropped, mainOnly]) => {
 }"""
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+EXTRACT_TIMEOUT_S = 30.0
 
 
 async def scrape_page(page: Page, request: Scrape) -> DataSpace:
@@ -86,9 +87,14 @@ async def scrape_page(page: Page, request: Scrape) -> DataSpace:
         dropped += FURNITURE
     dropped += [t for t in (request.ignored_tags or []) if t.strip()]
     try:
-        extracted: dict[str, Any] = await page.evaluate(
-            _EXTRACT_JS, [request.selector, dropped, request.only_main_content]
+        extracted: dict[str, Any] = await asyncio.wait_for(
+            page.evaluate(_EXTRACT_JS, [request.selector, dropped, request.only_main_content]),
+            timeout=EXTRACT_TIMEOUT_S,
         )
+    except TimeoutError as exc:
+        raise LanternaError(
+            f"the page did not answer within {EXTRACT_TIMEOUT_S:.0f} s (a script may be blocking it)"
+        ) from exc
     except PlaywrightError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if request.selector and ("SyntaxError" in message or "not a valid selector" in message):
