@@ -14,9 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
+from lanterna.browser import BrowserPool, BrowserSession, SessionOptions, find_chromium
 from lanterna.browser.profile import MARKER, create_profile_dir
-from lanterna.errors import CapacityError, ConflictError
+from lanterna.config import Settings
+from lanterna.errors import CapacityError, ChromiumNotFoundError, ConflictError
 from tests.fixtures.engine import OFFLINE_ARGS, StaticSite, engine_settings
 
 
@@ -212,3 +213,11 @@ async def test_acquire_on_a_pool_that_is_not_started_fails(tmp_path: Path) -> No
     pool = BrowserPool(engine_settings(), profile_root=tmp_path)
     with pytest.raises(ConflictError, match="not running"):
         await pool.acquire()
+
+
+def test_find_chromium_prefers_the_configured_binary(tmp_path: Path) -> None:
+    system = find_chromium(Settings(chromium=None))
+    assert os.access(system, os.X_OK)
+    assert find_chromium(Settings(chromium=system)) == system
+    with pytest.raises(ChromiumNotFoundError, match="LANTERNA_CHROMIUM"):
+        find_chromium(Settings(chromium=str(tmp_path / "no-chromium")))

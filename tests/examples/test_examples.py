@@ -73,3 +73,14 @@ def _session_ids(server, *, only_active: bool = False) -> set[str]:
     )
     response.raise_for_status()
     return {item["session_id"] for item in response.json()["items"]}
+
+
+def test_examples_default_to_the_shop_hosted_by_the_server(lanterna_server) -> None:
+    env = {k: v for k, v in lanterna_server.client_env.items() if k != "LANTERNA_DEMO_URL"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "run_blocking.py")],
+        env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert EMAIL in done.stdout
+    assert f"{lanterna_server.url}/demo" in done.stdout

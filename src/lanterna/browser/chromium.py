@@ -17,20 +17,38 @@ from lanterna.errors import ChromiumNotFoundError, LanternaError
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 DEFAULT_WINDOW = (1280, 720)
 LAUNCH_TIMEOUT_S = 30.0
+# For a browser driven by a program: background tabs keep running their timers, script-opened
+# tabs are allowed, and no start-up work or network traffic serves a human user.
+AUTOMATION_ARGS = (
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-popup-blocking",
+    "--disable-prompt-on-repost",
+    "--disable-hang-monitor",
+    "--disable-search-engine-choice-screen",
+    "--no-service-autorun",
+    "--metrics-recording-only",
+    "--password-store=basic",
+    "--mute-audio",
+    "--disable-features=Translate,MediaRouter,OptimizationHints,LensOverlay,PaintHolding,HttpsUpgrades,"
+    "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch,AvoidUnnecessaryBeforeUnloadCheckSync",
+)
 
 
 def _playwright_chromium() -> str | None:
-    """The Chromium that ``playwright install chromium`` downloaded, if any."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dependency
-        return None
-    try:
-        with sync_playwright() as pw:
-            path = pw.chromium.executable_path
-    except Exception:
-        return None
-    return path if path and os.access(path, os.X_OK) else None
+    """The newest Chromium that ``playwright install chromium`` downloaded, if any.
+
+    Looked up on disk rather than through Playwright's driver, which cannot run inside an event loop.
+    """
+    env = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    root = Path(env) if env and env != "0" else Path.home() / ".cache" / "ms-playwright"
+    patterns = ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-*/headless_shell")
+    found = [p for pattern in patterns for p in root.glob(pattern) if os.access(p, os.X_OK)]
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
 def find_chromium(settings: Settings) -> str:
@@ -77,10 +95,7 @@ def chromium_command(
         "--remote-debugging-port=0",
         f"--user-data-dir={profile_dir}",
         f"--window-size={window[0]},{window[1]}",
-        "--no-default-browser-check",
-        "--disable-features=Translate,MediaRouter,OptimizationHints",
-        "--password-store=basic",
-        "--mute-audio",
+        *AUTOMATION_ARGS,
         # Back/forward from the cache fires no load events: history actions would wait in vain.
         "--disable-back-forward-cache",
         *settings.chromium_arg_list,

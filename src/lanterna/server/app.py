@@ -10,9 +10,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lanterna.config import Settings, get_settings
+from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
 from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp
 from lanterna.server.errors import install_error_handlers
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(agents.router)
     app.include_router(cdp.router)
+    # The demo shop, so examples and first tasks have a page to work on with no internet.
+    app.mount("/demo", StaticFiles(directory=DEMO_SHOP_DIR, html=True), name="demo")
     app.add_middleware(CollapseSlashes)
     return app
 

@@ -13,6 +13,10 @@ const CATALOGUE = [
 ];
 
 const CART_KEY = "lantern-goods-cart";
+// The shop may be served under a path prefix (the lanterna server hosts it at /demo/):
+// resolve links against the site root, found from this script's own URL.
+const SITE_ROOT = new URL("..", document.currentScript.src);
+const sitePath = (path) => new URL(path, SITE_ROOT).pathname;
 const ORDER_KEY = "lantern-goods-last-order";
 const USER_KEY = "lantern-goods-user";
 const DEMO_USER = { email: "demo@lanterna-shop.test", password: "lantern123", name: "Demo Shopper" };
@@ -103,7 +107,7 @@ function renderCart() {
     const p = product(item.slug);
     const row = el("tr", { "data-slug": p.slug });
     const nameCell = el("td");
-    nameCell.appendChild(el("a", { href: "/products/" + p.slug + ".html" }, p.name));
+    nameCell.appendChild(el("a", { href: sitePath("products/" + p.slug + ".html") }, p.name));
     row.appendChild(nameCell);
     row.appendChild(el("td", {}, money(p.price)));
     row.appendChild(el("td", { class: "qty" }, String(item.qty)));
@@ -126,7 +130,7 @@ function renderCart() {
 function initCart() {
   renderCart();
   document.getElementById("checkout").addEventListener("click", () => {
-    window.location.href = "/checkout.html";
+    window.location.href = sitePath("checkout.html");
   });
   document.getElementById("clear-cart").addEventListener("click", () => {
     writeCart([]);
@@ -237,7 +241,7 @@ function initSearch() {
   for (const p of matches) {
     const item = el("li", { class: "card" });
     const heading = el("h2");
-    heading.appendChild(el("a", { href: "/products/" + p.slug + ".html" }, p.name));
+    heading.appendChild(el("a", { href: sitePath("products/" + p.slug + ".html") }, p.name));
     item.appendChild(heading);
     item.appendChild(el("p", { class: "price" }, money(p.price)));
     item.appendChild(el("p", {}, p.description));
