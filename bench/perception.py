@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import time
@@ -30,7 +31,16 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.perception_baselines import LIBRARIES, measure_baselines, serve_pages
-from bench.report import Aim, BenchConfig, BenchSection, Table, ms, pct, section_markdown
+from bench.report import (
+    DEFAULT_BENCH_PAGES,
+    Aim,
+    BenchConfig,
+    BenchSection,
+    Table,
+    ms,
+    pct,
+    section_markdown,
+)
 from bench.stats import median, percentile
 from lanterna.browser import BrowserPool, BrowserSession, find_chromium
 from lanterna.config import Settings
@@ -130,6 +140,7 @@ def _baseline_cells(baselines: dict[str, Any], library: str, name: str) -> list[
 
 async def run(config: BenchConfig) -> BenchSection:
     begin = time.perf_counter()
+    load_before = os.getloadavg()[0]
     settings = Settings()
     folder = config.bench_pages
     if not folder.is_dir():
@@ -188,6 +199,11 @@ async def run(config: BenchConfig) -> BenchSection:
         "*elements* counts every id observe() gave out: the interactive elements plus named or "
         "clickable images (`F`) and other clickable elements (`M`).",
     ]
+    notes.append(
+        f"Load average (1 min) on this {os.cpu_count()}-core machine: {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after; above the core count, other work competed for the CPU and "
+        "the ratios between columns say more than the absolute times."
+    )
     notes += [f"{p.name}: {p.error}" for p in pages if p.error]
     if config.perception_baselines and baselines.get("error"):
         notes.append(f"Baselines not measured: {baselines['error']}")
@@ -197,7 +213,9 @@ async def run(config: BenchConfig) -> BenchSection:
             notes.append(f"{lib}: {err}")
     return BenchSection(
         title="Perception",
-        command=f"python bench/perception.py --pages-dir {folder} --repeats {config.perception_repeats}"
+        command="python bench/perception.py"
+        + ("" if folder == DEFAULT_BENCH_PAGES else f" --pages-dir {folder}")
+        + f" --repeats {config.perception_repeats}"
         + ("" if config.perception_baselines else " --no-baselines"),
         explanation=__doc__.split("\n\n    python")[0].split("\n", 1)[1].strip(),
         tables=[
@@ -262,6 +280,18 @@ async def run(config: BenchConfig) -> BenchSection:
     )
 
 
+def standalone_markdown(section: BenchSection) -> str:
+    """The section with its aims (the full report lists every benchmark's aims in one table instead)."""
+    rows = [
+        f"| {a.aim} | {a.measured} | {'yes' if a.met else 'no' if a.met is False else '–'} |"
+        for a in section.aims
+    ]
+    aims = "\n".join(["*Aims*", "", "| aim | measured | met |", "| --- | ---: | ---: |", *rows])
+    markdown = section_markdown(section)
+    cut = markdown.rfind("\n\n<sub>")
+    return markdown[:cut] + "\n\n" + aims + markdown[cut:]
+
+
 def write_section(markdown: str, path: Path = DOCS) -> None:
     """Replace the Perception section of ``path`` (or append it), leaving the other sections."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
@@ -290,7 +320,7 @@ def main() -> None:
         perception_baselines=not args.no_baselines,
     )
     section = asyncio.run(run(config))
-    markdown = section_markdown(section)
+    markdown = standalone_markdown(section)
     print(markdown)
     if not args.no_write:
         write_section(markdown, args.output)

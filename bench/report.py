@@ -181,12 +181,20 @@ def pct(part: int, whole: int) -> str:
     return "–" if whole == 0 else f"{part}/{whole} ({100 * part / whole:.0f} %)"
 
 
+def _numeric(table: Table, column: int) -> bool:
+    """Right-align a column whose cells all start with a number (or are empty)."""
+    cells = [row[column].strip("* ") for row in table.rows if column < len(row)]
+    return bool(cells) and all(not c or c[0].isdigit() or c[0] in "–-" for c in cells)
+
+
 def _table_md(table: Table) -> str:
     lines = []
     if table.caption:
         lines += [f"*{table.caption}*", ""]
     lines.append("| " + " | ".join(table.header) + " |")
-    lines.append("| " + " | ".join("---" if i == 0 else "---:" for i in range(len(table.header))) + " |")
+    lines.append(
+        "| " + " | ".join("---:" if _numeric(table, i) else "---" for i in range(len(table.header))) + " |"
+    )
     lines += ["| " + " | ".join(row) + " |" for row in table.rows]
     return "\n".join(lines)
 

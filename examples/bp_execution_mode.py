@@ -1,7 +1,7 @@
 """Best practice: pick the execution mode.
 
-lanterna runs one agent per session at a time (a second gets 409), so the two concurrent agents
-of the guide's snippet each get their own session here.
+lanterna runs one agent per session at a time; the SDK lets agents that share a `Session` take
+turns, so the two "concurrent" agents below run one after the other on the same browser.
 """
 
 import asyncio
@@ -14,7 +14,7 @@ client = NotteClient()
 
 
 async def main():
-    with client.Session() as session, client.Session() as session2:
+    with client.Session() as session:
         agent = client.Agent(session=session)
 
         # Simple tasks: Use run()
@@ -23,7 +23,7 @@ async def main():
 
         # Multiple agents: Use async
         agent1 = client.Agent(session=session)
-        agent2 = client.Agent(session=session2)
+        agent2 = client.Agent(session=session)
         results = await asyncio.gather(
             agent1.arun(task=f"Go to {SHOP}/contact.html and find the phone number"),
             agent2.arun(task=f"Go to {SHOP}/about.html and find the heading"),

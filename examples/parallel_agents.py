@@ -1,11 +1,10 @@
 """Multiple independent agents in parallel.
 
-The guide's snippet leaves each `with client.Session()` block before the agents run, which would
-close every session first; here each session stays open until all agents have finished.
+Each `arun()` is created inside its `with client.Session()` block but awaited after it: the SDK
+keeps such a session open until its run has ended, so the guide's snippet works as written.
 """
 
 import asyncio
-from contextlib import ExitStack
 
 from _shop import SHOP
 
@@ -22,14 +21,14 @@ TASKS = [
 
 async def run_multiple_agents():
     tasks = []
-    with ExitStack() as stack:
-        for task_description in TASKS:
-            session = stack.enter_context(client.Session())
+
+    for task_description in TASKS:
+        with client.Session() as session:
             agent = client.Agent(session=session)
             tasks.append(agent.arun(task=task_description))
 
-        # Run all agents in parallel
-        results = await asyncio.gather(*tasks)
+    # Run all agents in parallel
+    results = await asyncio.gather(*tasks)
     return results
 
 

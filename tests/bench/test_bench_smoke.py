@@ -6,15 +6,13 @@ numbers in its section; they say nothing about speed (docs/benchmarks.md does).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from bench.report import BenchConfig, Report, render_markdown
 from bench.run_all import BENCHMARKS, run_all
+from typer.testing import CliRunner
+
 from lanterna.cli.bench import find_checkout
 from lanterna.cli.main import app
 
@@ -22,9 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def smoke_report() -> Iterator[Report]:
-    config = BenchConfig.smoke()
-    yield asyncio.run(run_all(config, list(BENCHMARKS), progress=lambda _: None))
+async def smoke_report() -> Report:
+    """Every benchmark once, with a handful of iterations (about a minute on a quiet machine)."""
+    return await run_all(BenchConfig.smoke(), list(BENCHMARKS), progress=lambda _: None)
 
 
 @pytest.mark.parametrize("name", list(BENCHMARKS))

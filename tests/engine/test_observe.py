@@ -115,4 +115,5 @@ async def test_space_lists_interaction_actions(tab: BrowserSession, static_site:
     await goto(tab, static_site.page("dropdown.html"))
     obs = await observe(tab)
     actions = obs.model_dump(mode="json")["space"]["interaction_actions"]
-    assert {"type": "select_dropdown_option", "id": "I1", "description": "Size"} in actions
+    size = next(a for a in actions if a["id"] == "I1")
+    assert (size["type"], size["description"]) == ("select_dropdown_option", "Size")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 
 import pytest
@@ -59,3 +60,15 @@ def test_unreachable_server_says_how_to_start_one(clean_env: pytest.MonkeyPatch)
         assert url in message and "lanterna serve" in message and "LANTERNA_API_URL" in message
         with pytest.raises(ServerUnavailableError):
             client.health()
+
+
+def test_a_dropped_client_ends_its_thread(clean_env: pytest.MonkeyPatch) -> None:
+    client = Client(api_key="k", server_url=f"http://127.0.0.1:{_closed_port()}")
+    with pytest.raises(ServerUnavailableError):
+        client.health()
+    thread = client._loop._thread
+    assert thread is not None and thread.is_alive()
+    del client
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive()

@@ -240,8 +240,14 @@ class _Renderer:
         lines = self.result.lines
         if name and lines and lines[-1] == _cut(name, MAX_TEXT):
             lines.pop()
-        self.result.elements.append(element)
-        self._line(self._element_line(element, node, child_options))
+        elements = self.result.elements
+        previous = elements[-1] if elements else None
+        elements.append(element)
+        if prefix == OTHER_PREFIX and previous is not None and name and previous.name == name:
+            # A clickable label repeating its control's name (checkbox "Remember me" + its label).
+            self._line(f"[{element_id}] {role} (label of {previous.id})")
+        else:
+            self._line(self._element_line(element, node, child_options))
         for child in node.children:
             if child.role != "text" and self._has_structure(child) and child not in child_options:
                 self.visit(child)

@@ -66,6 +66,7 @@ class OfflineReasoner:
         self._task: str | None = None
         self._intent: Intent | None = None
         self._visited_urls: set[str] = set()
+        self._visits: dict[str, int] = {}  # page -> how many observations were of it
         self._visited_titles: set[str] = set()
         self._followed: set[tuple[str, str]] = set()  # (page url, link name)
         self._leads_to: dict[str, str] = {}  # link name -> the page it led to last time
@@ -79,6 +80,7 @@ class OfflineReasoner:
             self._task, self._intent = input.task, parse_intent(input.task)
         obs = input.observation
         self._visited_urls.add(_url_key(obs.metadata.url))
+        self._visits[_url_key(obs.metadata.url)] = self._visits.get(_url_key(obs.metadata.url), 0) + 1
         if self._last_followed is not None:
             self._leads_to[self._last_followed] = _url_key(obs.metadata.url)
             self._last_followed = None
@@ -169,6 +171,22 @@ class OfflineReasoner:
             links.append(element)
         return links
 
+    def _least_seen_link(self, obs: Observation) -> InteractiveElement | None:
+        """The link to the page seen least often (a link not followed yet counts as unseen)."""
+        here = _url_key(obs.metadata.url)
+        best: tuple[int, int, InteractiveElement] | None = None
+        for index, element in enumerate(obs.elements):
+            name = element.name.strip().lower()
+            if element.role != "link" or not name or element.disabled or _SKIP_LINK.search(name):
+                continue
+            target = self._leads_to.get(name)
+            if target == here:
+                continue
+            seen = self._visits.get(target, 0) if target is not None else 0
+            if best is None or (seen, index) < best[:2]:
+                best = (seen, index, element)
+        return best[2] if best else None
+
     def _lead(self, obs: Observation, words: tuple[str, ...], *, explore: bool) -> InteractiveElement | None:
         links = self._fresh_links(obs)
         for word in words:
@@ -193,14 +211,19 @@ class OfflineReasoner:
         leads = _LEADS[intent.target or "label"]
         if intent.target == "label" and intent.label:
             leads = (intent.label.lower(), *subject_words, *leads)
-        link = self._lead(obs, leads, explore=intent.target != "heading")
+        explore = intent.target != "heading"
+        link = self._lead(obs, leads, explore=explore)
         if link:
             return self._follow(obs, link, f"to look for {intent.describe()}")
+        # Every link was tried: keep looking on the pages seen least (until max_steps ends it).
+        link = self._least_seen_link(obs) if explore else None
+        if link:
+            return self._follow(obs, link, f"to look again for {intent.describe()}")
         pages = len(self._visited_urls)
         return self._finish(
             obs,
             False,
-            f"Could not find {intent.describe()} on the {pages} page(s) visited; no links left to try.",
+            f"Could not find {intent.describe()} on the {pages} page(s) visited; no links to follow.",
         )
 
     def _fact(self, intent: Intent, obs: Observation, lines: list[str]) -> str | None:

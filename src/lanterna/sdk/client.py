@@ -64,6 +64,8 @@ class Client:
         self.sessions = SessionsApi(self)
         self.agents = AgentsApi(self)
         _OPEN_CLIENTS.add(self)
+        # A client dropped without close() still ends its thread and connections.
+        self._finalizer = weakref.finalize(self, _release, self._loop, self._transport)
 
     def __repr__(self) -> str:
         return f"Client(server_url={self.server_url!r})"
@@ -146,11 +148,13 @@ class Client:
     def close(self) -> None:
         """Stop postponed sessions, close connections and the client's loop thread. Idempotent."""
         _OPEN_CLIENTS.discard(self)
+        self._finalizer.detach()
         if not self._loop.closed:
             self._loop.close(self._final())
 
     async def aclose(self) -> None:
         _OPEN_CLIENTS.discard(self)
+        self._finalizer.detach()
         if not self._loop.closed:
             with contextlib.suppress(Exception):
                 await self._loop.run_async(self._final())
@@ -174,6 +178,10 @@ class Client:
 
 
 NotteClient = Client
+
+
+def _release(loop: BackgroundLoop, transport: Transport) -> None:
+    loop.close(transport.aclose())
 
 
 class SessionsApi:
