@@ -16,7 +16,7 @@ async def run_with_timeout(agent, timeout_seconds=60):
             agent.arun(task=f"Go to {SHOP} and find the VAT number"), timeout=timeout_seconds
         )
         return result
-    except asyncio.TimeoutError:
+    except asyncio.TimeoutError:  # noqa: UP041 (as in the guide)
         agent.stop()
         raise TimeoutError(f"Agent exceeded {timeout_seconds}s timeout") from None
 

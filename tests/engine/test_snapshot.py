@@ -25,6 +25,8 @@ SNAPSHOT = """\
     - text: .
   - iframe [ref=e10]:
     - button "Pay" [ref=f1e2]
+  - checkbox "Remember me" [ref=e11]
+  - generic [ref=e12] [cursor=pointer]: Remember me
   - text: "tab:\\tnew"
 """
 
@@ -43,7 +45,7 @@ def test_parse_keys_values_and_attributes() -> None:
     assert checkbox.checked and checkbox.mixed
     assert [(o.name, o.selected) for o in combobox.children] == [("Alabama", False), ("Texas", True)]
     assert root.children[-1].text == "tab:\tnew"
-    iframe = root.children[-2]
+    iframe = root.children[-4]
     assert iframe.children[0].ref == "f1e2"
 
 
@@ -56,6 +58,8 @@ def test_render_ids_lines_and_states() -> None:
         ("I2", "combobox", "e6"),
         ("L2", "link", "e7"),
         ("B2", "button", "f1e2"),
+        ("B3", "checkbox", "e11"),
+        ("M1", "generic", "e12"),
     ]
     assert rendering.elements[2].checked is None  # mixed
     assert rendering.elements[3].value == "Texas"
@@ -69,5 +73,7 @@ def test_render_ids_lines_and_states() -> None:
         "[L2] link → https://example.com/logo",
         "Prices from $5.",
         '[B2] button "Pay"',
+        '[B3] checkbox "Remember me" unchecked',
+        "[M1] generic (label of B3)",
         "tab: new",
     ]

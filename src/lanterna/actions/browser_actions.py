@@ -90,7 +90,7 @@ async def run_browser_action(ctx: ActionContext, action: BrowserAction) -> tuple
     raise ActionFailed(f"unsupported action '{action.type}'")
 
 
-def _check_status(response: Response | None, url: str) -> None:
+def _check_status(response: Response | None) -> None:
     if response is not None and response.status >= 400:
         reason = f" {response.status_text}" if response.status_text else ""
         raise ActionFailed(
@@ -111,7 +111,7 @@ async def _goto(ctx: ActionContext, page: Page, raw_url: str) -> str:
         await _error_page_committed(page, exc)
         raise ActionFailed(f"could not open {url}: {_net_error(exc)}") from exc
     await _load_grace(page)
-    _check_status(response, url)
+    _check_status(response)
     return f"navigated to {page.url}"
 
 
@@ -189,7 +189,7 @@ async def _history(ctx: ActionContext, action: GoBack | GoForward | Reload) -> s
         await _error_page_committed(page, exc)
         raise ActionFailed(f"{action.type.replace('_', ' ')} failed: {_net_error(exc)}") from exc
     await _load_grace(page)
-    _check_status(response, page.url)
+    _check_status(response)
     verb = {"go_back": "went back to", "go_forward": "went forward to", "reload": "reloaded"}[action.type]
     return f"{verb} {page.url}"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
@@ -83,7 +85,7 @@ async def _explain(target: Target, verb: str, exc: PlaywrightError, timeout_ms: 
 
 async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple[str, DataSpace | None]:
     """Locate the element, run the action, and return its success message and data."""
-    timeout = action.timeout if action.timeout is not None else ctx.timeout_ms
+    timeout = action.timeout or ctx.timeout_ms  # 0 would mean "wait forever" to Playwright
     target = await locate(ctx.session, action, timeout)
     verb = action.type.replace("_", " ")
     try:
@@ -173,20 +175,27 @@ async def _select(ctx: ActionContext, target: Target, value: str, timeout: int) 
 
 
 async def _select_aria(ctx: ActionContext, target: Target, value: str, timeout: int) -> str:
-    """A scripted combobox or listbox: open it, then click the option with that name."""
+    """A scripted combobox or listbox: open it, then click the visible option with that name."""
     page = target.page
-    if await target.locator.get_attribute("role", timeout=timeout) != "listbox":
-        await target.locator.click(timeout=timeout)
+    locator = target.locator
+    scope: Page | Locator = page
+    if await locator.get_attribute("role", timeout=timeout) == "listbox":
+        scope = locator
+    else:
+        await locator.click(timeout=timeout)
+        controlled = await locator.get_attribute("aria-controls") or await locator.get_attribute("aria-owns")
+        if controlled:  # look only in the list this combobox opens
+            scope = page.locator(f"[id='{controlled.split()[0]}']")
+    options = scope.get_by_role("option").filter(visible=True)
+    with contextlib.suppress(PlaywrightError):  # the list may open with a short animation
+        await options.first.wait_for(state="visible", timeout=min(timeout, 2000))
     for exact in (True, False):
-        option = page.get_by_role("option", name=value, exact=exact)
-        try:
-            await option.first.wait_for(state="visible", timeout=min(timeout, 1500))
-        except PlaywrightError:
-            continue
-        await option.first.click(timeout=timeout)
-        await ctx.settle(page)
-        return f"selected '{value}' in {target.label}"
-    names = [n.strip() for n in await page.get_by_role("option").all_inner_texts()][:20]
+        option = scope.get_by_role("option", name=value, exact=exact).filter(visible=True)
+        if await option.count():
+            await option.first.click(timeout=timeout)
+            await ctx.settle(page)
+            return f"selected '{value}' in {target.label}"
+    names = [n.strip() for n in await options.all_inner_texts()][:20]
     hint = f"; visible options: {', '.join(repr(n) for n in names)}" if names else ""
     raise ActionFailed(f"{target.label} shows no option '{value}'{hint}")
 

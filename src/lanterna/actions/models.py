@@ -210,7 +210,9 @@ ACTION_TYPES: tuple[str, ...] = tuple(
         Click, Fill, Check, SelectDropdownOption, UploadFile, DownloadFile,
     )
 )
-INTERACTION_TYPES = frozenset({"click", "fill", "check", "select_dropdown_option", "upload_file", "download_file"})
+INTERACTION_TYPES = frozenset(
+    {"click", "fill", "check", "select_dropdown_option", "upload_file", "download_file"}
+)
 
 
 def parse_action(data: Action | dict[str, Any]) -> Action:

@@ -170,7 +170,9 @@ class _Renderer:
         if role == "img":
             return
         if node.text:
-            self._text(node.name if role not in ("generic", "paragraph") and node.name else node.text)
+            # The name usually repeats the text; when it says something else, keep both.
+            name, text = _clean(node.name), _clean(node.text)
+            self._text(f"{name}: {text}" if name and name not in text else text)
             return
         if node.children and not self._has_structure(node):
             parts = []

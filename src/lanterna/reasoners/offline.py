@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from lanterna.actions.models import Action, Click, Completion, Fill, Goto, Scrape
 from lanterna.agent.models import ReasonerState, RelevantInteraction
@@ -74,16 +74,19 @@ class OfflineReasoner:
         self._navigated = False
         self._filled: set[int] = set()
         self._pending: str | None = None  # what the last action was meant to achieve
+        self._previous: tuple[Literal["success", "failure", "unknown"], str] = ("unknown", "")
 
     async def decide(self, input: ReasonerInput) -> Decision:
         if self._task != input.task:
             self._task, self._intent = input.task, parse_intent(input.task)
         obs = input.observation
-        self._visited_urls.add(_url_key(obs.metadata.url))
-        self._visits[_url_key(obs.metadata.url)] = self._visits.get(_url_key(obs.metadata.url), 0) + 1
+        here = _url_key(obs.metadata.url)
+        self._visited_urls.add(here)
+        self._visits[here] = self._visits.get(here, 0) + 1
         if self._last_followed is not None:
-            self._leads_to[self._last_followed] = _url_key(obs.metadata.url)
+            self._leads_to[self._last_followed] = here
             self._last_followed = None
+        self._judge(input)
         if obs.metadata.title:
             self._visited_titles.add(_title_key(obs.metadata.title))
         intent = self._intent
@@ -122,13 +125,22 @@ class OfflineReasoner:
 
     # --- decisions ------------------------------------------------------------------------------
 
+    def _judge(self, input: ReasonerInput) -> None:
+        """How the previous action went, for the next state's ``previous_goal_*`` keys."""
+        last = input.history[-1] if input.history else None
+        if last is None or self._pending is None:
+            self._previous = ("unknown", "")
+        else:
+            self._previous = ("success" if last.success else "failure", f"{self._pending}: {last.message}")
+
     def _state(
         self, obs: Observation, goal: str, element: InteractiveElement | None = None, memory: str = ""
     ) -> ReasonerState:
         interactions = [RelevantInteraction(id=element.id, reason=element.name)] if element else []
+        status, evaluation = self._previous
         return ReasonerState(
-            previous_goal_status="unknown",
-            previous_goal_eval="",
+            previous_goal_status=status,
+            previous_goal_eval=evaluation[:300],
             page_summary=f"{obs.metadata.title} ({obs.metadata.url})",
             relevant_interactions=interactions,
             memory=memory,
