@@ -61,6 +61,14 @@ class Runs:
     def attempts(self) -> int:
         return len(self.totals) + len(self.failures)
 
+    def warm(self) -> Runs:
+        """The runs whose session was created quickly enough to have taken a warm browser."""
+        warm = Runs(self.stages, wall_s=self.wall_s)
+        for i, create in enumerate(self.durations.get("create", [])):
+            if create <= WARM_CREATE_S:
+                warm.add({stage: self.durations[stage][i] for stage in self.stages})
+        return warm
+
 
 RunOnce = Callable[[], Awaitable[dict[str, float]]]
 
@@ -158,15 +166,16 @@ def _stage_table(caption: str, runs: Runs) -> Table:
     return Table(caption=caption, header=["stage", "median ms", "p95 ms"], rows=rows)
 
 
-def _summary_row(name: str, concurrency: int, runs: Runs) -> list[str]:
+def _summary_row(name: str, concurrency: int, runs: Runs, of: Runs | None = None) -> list[str]:
+    """A row of the summary; ``of`` is the whole set when ``runs`` is a subset of it."""
     rate = len(runs.totals) / runs.wall_s if runs.wall_s else 0.0
     return [
         name,
         str(concurrency),
         ms(median(runs.totals)),
         ms(percentile(runs.totals, 95)),
-        pct(len(runs.totals), runs.attempts),
-        f"{rate:.1f}",
+        pct(len(runs.totals), runs.attempts) if of is None else f"{len(runs.totals)} of {of.attempts} runs",
+        "–" if of is not None else f"{rate:.1f}",
     ]
 
 
@@ -209,6 +218,10 @@ async def run(config: BenchConfig) -> BenchSection:
         rows=[
             _summary_row("**lanterna** (warm pool, via API + CDP proxy)", 1, lanterna_seq),
             _summary_row("**lanterna**", concurrency, lanterna_par),
+            _summary_row("lanterna, runs that found a warm browser", 1, lanterna_seq.warm(), lanterna_seq),
+            _summary_row(
+                "lanterna, runs that found a warm browser", concurrency, lanterna_par.warm(), lanterna_par
+            ),
             _summary_row("Playwright, fresh Chromium per session", 1, base_seq),
             _summary_row("Playwright, fresh Chromium per session", concurrency, base_par),
             *[
@@ -217,11 +230,6 @@ async def run(config: BenchConfig) -> BenchSection:
             ],
         ],
     )
-    warm_notes = [
-        f"concurrency {c}: {sum(t <= WARM_CREATE_S for t in runs.durations.get('create', []))} of "
-        f"{len(runs.totals)} sessions were created in ≤ {WARM_CREATE_S * 1000:.0f} ms (a warm browser)"
-        for c, runs in ((1, lanterna_seq), (concurrency, lanterna_par))
-    ]
     failures = [*lanterna_seq.failures, *lanterna_par.failures, *base_seq.failures, *base_par.failures]
     notes = [
         f"lanterna: {config.lifecycle_warmup} warm-up runs, then {config.lifecycle_runs} sequential and "
@@ -230,8 +238,11 @@ async def run(config: BenchConfig) -> BenchSection:
         f"{config.baseline_runs} sequential and {config.baseline_runs} at concurrency {concurrency} "
         "(a cold launch varies little, and each costs over a second of both cores).",
         "Runs follow each other back to back, so once the warm pool is drained a session waits for a "
-        f"browser launch; {'; '.join(warm_notes)}. The server ran {browsers_after} browsers (warm pool "
-        "refilling) right after the last run.",
+        "browser launch, and the totals measure how fast the server launches browsers as much as how fast "
+        "it hands them out. The rows *runs that found a warm browser* keep the runs whose create stage "
+        f"took ≤ {WARM_CREATE_S * 1000:.0f} ms (a launch takes far longer): what a session costs while the "
+        f"pool keeps up. The server ran {browsers_after} browsers (warm pool refilling) right after the "
+        "last run.",
         "The published medians were measured by their vendors' users over the internet (2026-08) and "
         "include network round trips; lanterna's and the baseline's are on loopback. They are quoted for "
         "scale, not as a same-conditions comparison.",
@@ -267,6 +278,7 @@ async def run(config: BenchConfig) -> BenchSection:
             "lanterna_cn_median_ms": (cn or 0) * 1000,
             "baseline_c1_median_ms": (median(base_seq.totals) or 0) * 1000,
             "baseline_cn_median_ms": (median(base_par.totals) or 0) * 1000,
+            "lanterna_c1_warm_median_ms": (median(lanterna_seq.warm().totals) or 0) * 1000,
             "lanterna_success_rate": len(lanterna_seq.totals + lanterna_par.totals)
             / max(1, lanterna_seq.attempts + lanterna_par.attempts),
             "baseline_success_rate": len(base_seq.totals + base_par.totals)

@@ -131,7 +131,6 @@ class BenchSection(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     aims: list[Aim] = Field(default_factory=list)
-    output: str = ""  # verbatim output of a benchmark that reports as text
     numbers: dict[str, float] = Field(default_factory=dict)  # headline numbers, machine-readable
     seconds: float = 0.0  # wall time of the benchmark itself
 
@@ -155,6 +154,7 @@ class Report(BaseModel):
     seconds: float
     config: BenchConfig
     sections: list[BenchSection]
+    load_after: str = ""
     shared_machine: bool = False
 
 
@@ -222,12 +222,13 @@ def render_markdown(report: Report) -> str:
         f"- **CPU:** {m.cpu}, {m.cores} cores · **RAM:** {m.ram_gib:.0f} GiB · **OS:** {m.os}",
         f"- **Chromium:** {m.chromium} · **Python:** {m.python} · **Playwright:** {m.playwright} "
         f"· **lanterna:** {m.lanterna}",
-        f"- **Load average before the run:** {m.load_before}",
+        f"- **Load average before the run:** {m.load_before}; **after:** {report.load_after or '–'}",
     ]
     if report.shared_machine:
         out.append(
-            "- The machine was shared with other work during the run (see the load average): "
-            "absolute times are pessimistic, the side-by-side ratios are what to compare."
+            "- The machine was shared with other work during the run (other test suites, browsers and "
+            "servers; see the load average): absolute times are pessimistic and noisy, the side-by-side "
+            "comparisons within a table are what to read."
         )
     aims = [(s.title, a) for s in report.sections for a in s.aims]
     if aims:
@@ -252,8 +253,6 @@ def section_markdown(section: BenchSection) -> str:
     out = [f"## {section.title}", "", section.explanation.strip(), "", "```", section.command, "```"]
     for table in section.tables:
         out += ["", _table_md(table)]
-    if section.output:
-        out += ["", "```", section.output.rstrip(), "```"]
     if section.notes:
         out.append("")
         out += [f"- {note}" for note in section.notes]

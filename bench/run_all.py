@@ -54,40 +54,6 @@ def _failed(name: str, title: str, reason: str) -> BenchSection:
     )
 
 
-def _script_args(name: str, config: BenchConfig) -> list[str]:
-    if name == "step_overhead":
-        return ["--steps", str(config.step_overhead_steps)]
-    if name == "perception":
-        return ["--pages", str(config.bench_pages)]
-    return []
-
-
-async def _script_section(name: str, title: str, doc: str, config: BenchConfig) -> BenchSection:
-    """A benchmark without ``run(config)``: run it as a script and report what it printed."""
-    args = [sys.executable, str(REPO_ROOT / "bench" / f"{name}.py"), *_script_args(name, config)]
-    begin = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=REPO_ROOT
-    )
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), config.timeout_s)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        return _failed(name, title, f"it did not finish within {config.timeout_s:.0f} s.")
-    if process.returncode != 0:
-        return _failed(
-            name, title, f"exit code {process.returncode}: `{out.decode(errors='replace')[-300:]}`"
-        )
-    return BenchSection(
-        title=title,
-        command=" ".join(["python", f"bench/{name}.py", *args[2:]]),
-        explanation=doc.split("\n\n")[0].strip(),
-        output=out.decode(errors="replace"),
-        seconds=time.perf_counter() - begin,
-    )
-
-
 async def run_benchmark(name: str, config: BenchConfig) -> BenchSection:
     """Import ``bench.<name>`` and await its ``run(config)``, within the time budget."""
     title = BENCHMARKS.get(name, name)
@@ -97,7 +63,7 @@ async def run_benchmark(name: str, config: BenchConfig) -> BenchSection:
         return _failed(name, title, f"`bench/{name}.py` could not be imported ({exc}).")
     run = getattr(module, "run", None)
     if run is None:
-        return await _script_section(name, title, module.__doc__ or "", config)
+        return _failed(name, title, f"`bench/{name}.py` has no `async def run(config) -> BenchSection`.")
     begin = time.perf_counter()
     try:
         section: BenchSection = await asyncio.wait_for(run(config), config.timeout_s)
@@ -123,7 +89,10 @@ async def run_all(
         section = await run_benchmark(name, config)
         progress(f"[bench] {name} done in {section.seconds:.0f} s")
         sections.append(section)
-    load_1min = float(machine.load_before.split(" / ")[0])
+    before = float(machine.load_before.split(" / ")[0])
+    after = os.getloadavg()
+    # The run itself loads the machine; a 15-minute average far above the cores means others did too.
+    busy = before > BUSY_LOAD_PER_CORE * machine.cores or after[2] > 2 * machine.cores
     return Report(
         machine=machine,
         command="",
@@ -131,7 +100,8 @@ async def run_all(
         seconds=time.perf_counter() - begin,
         config=config,
         sections=sections,
-        shared_machine=load_1min > BUSY_LOAD_PER_CORE * machine.cores,
+        load_after=" / ".join(f"{x:.2f}" for x in after) + " (1 / 5 / 15 min)",
+        shared_machine=busy,
     )
 
 

@@ -76,7 +76,9 @@ class BrowserPool:
         self._binary: str | None = None
         self._playwright: Playwright | None = None
         self._warm: list[_Browser] = []
-        self._launching = 0
+        self._launching = 0  # launches in flight, for the cap
+        self._warming = 0  # of which by the refill loop
+        self._waiting = 0  # acquires waiting for one of those
         self._sessions: dict[str, BrowserSession] = {}
         self._acquiring: set[str] = set()  # ids of acquires under way
         self._refill_needed = asyncio.Event()
@@ -185,6 +187,8 @@ class BrowserPool:
         self._refill_needed.set()
 
     async def _take_warm(self) -> _Browser | None:
+        """A healthy warm browser; waits for one the refill loop is launching if no other acquire
+        already waits for it (cheaper than a competing launch). None: launch one yourself."""
         async with self._warm_ready:
             while True:
                 while self._warm:
@@ -192,10 +196,13 @@ class BrowserPool:
                     if entry.browser.is_connected() and entry.chromium.process.returncode is None:
                         return entry
                     await self._dispose(entry)
-                # No warm browser. Wait for one being launched only when we may not launch our own.
-                if self._launching == 0 or self._total() < self.max_browsers:
+                if self._warming <= self._waiting:
                     return None
-                await self._warm_ready.wait()
+                self._waiting += 1
+                try:
+                    await self._warm_ready.wait()
+                finally:
+                    self._waiting -= 1
 
     async def _launch_within_cap(self, options: SessionOptions) -> _Browser:
         if self._total() >= self.max_browsers and self._warm:
@@ -273,26 +280,32 @@ class BrowserPool:
             # One launch at a time: launches compete for CPU with the sessions in use.
             while (
                 not self._closed
-                and len(self._warm) + self._launching < self.size
+                and len(self._warm) + self._warming < self.size
                 and self._total() < self.max_browsers
             ):
                 self._launching += 1
+                self._warming += 1
+                entry: _Browser | None = None
                 try:
                     entry = await self._launch(SessionOptions())
-                except asyncio.CancelledError:
-                    raise
                 except Exception as exc:
                     log.warning("warming a browser failed: %s", exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                finally:
+                except BaseException:
                     self._launching -= 1
-                if self._closed:
+                    self._warming -= 1
+                    raise
+                async with self._warm_ready:
+                    # Counters and the warm list change together: an acquire never sees a gap.
+                    self._launching -= 1
+                    self._warming -= 1
+                    if entry is not None and not self._closed:
+                        self._warm.append(entry)
+                    self._warm_ready.notify_all()  # waiters re-check, also after a failure
+                if entry is not None and self._closed:
                     await self._dispose(entry)
                     return
-                async with self._warm_ready:
-                    self._warm.append(entry)
-                    self._warm_ready.notify()
+                if entry is None:
+                    await asyncio.sleep(1.0)
 
     async def _reap_loop(self) -> None:
         while True:
