@@ -69,3 +69,12 @@ async def test_only_images(article: BrowserSession, static_site: StaticSite) -> 
         (static_site.page("files/icon.png"), "favicon", None),
         (static_site.page("files/lantern.png"), "content_image", "A paper lantern"),
     ]
+
+
+async def test_structured_extraction_is_refused_with_a_reason(article: BrowserSession) -> None:
+    data = await scrape_page(article.page, Scrape(instructions="list the materials"))
+    assert data.markdown.startswith("# Lanterns through history")
+    assert data.structured is not None and data.structured.success is False
+    error = data.structured.error or ""
+    assert "not supported" in error and "response_format" in error
+    assert (await scrape_page(article.page, Scrape())).structured is None

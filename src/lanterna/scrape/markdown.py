@@ -10,7 +10,7 @@ from markdownify import markdownify
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from lanterna.actions.models import DataSpace, ImageData, Scrape
+from lanterna.actions.models import DataSpace, ImageData, Scrape, StructuredData
 from lanterna.errors import InvalidRequestError, LanternaError
 
 # Never content, whatever the options.
@@ -74,6 +74,12 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 EXTRACT_TIMEOUT_S = 30.0
 
 
+STRUCTURED_UNSUPPORTED = (
+    "structured extraction (instructions / response_format) is not supported by scrape; "
+    "scrape returns markdown — run an agent with a response_format to get structured data"
+)
+
+
 async def scrape_page(page: Page, request: Scrape) -> DataSpace:
     """The page as markdown (``DataSpace.markdown``) or its images (``only_images``).
 
@@ -114,7 +120,11 @@ async def scrape_page(page: Page, request: Scrape) -> DataSpace:
     if not request.scrape_images:
         strip.append("img")
     markdown = await asyncio.to_thread(_to_markdown, extracted.get("html", ""), strip)
-    return DataSpace(markdown=markdown)
+    structured = None
+    if request.instructions or request.response_format:
+        # Clients wait for ``structured`` when they ask for it: say plainly why there is none.
+        structured = StructuredData(success=False, error=STRUCTURED_UNSUPPORTED)
+    return DataSpace(markdown=markdown, structured=structured)
 
 
 def _to_markdown(html: str, strip: list[str]) -> str:
