@@ -213,7 +213,8 @@ async def run(config: BenchConfig) -> BenchSection:
     ]
     errors = [e for lv in levels for e in lv.errors]
     if errors:
-        notes.append(f"{len(errors)} problem(s); first: `{errors[0][:300]}`")
+        first = errors[0].splitlines()[0][:300]
+        notes.append(f"{len(errors)} problem(s); first: `{first}` (server log: {server.saved_log})")
     return BenchSection(
         title="Concurrency",
         command=f"python -m bench.concurrency --agents {','.join(map(str, counts))}",

@@ -77,6 +77,7 @@ class BenchServer:
         self.home = Path(tempfile.mkdtemp(prefix="lanterna-bench-"))
         self.process: subprocess.Popen[bytes] | None = None
         self.seen_chromium: dict[int, psutil.Process] = {}  # every browser process observed, by pid
+        self.saved_log: Path | None = None  # the server's log, moved here by stop()
 
     @property
     def url(self) -> str:
@@ -150,6 +151,10 @@ class BenchServer:
         for leftover in left:
             with contextlib.suppress(psutil.Error):
                 leftover.kill()
+        log = self.home / "server.log"
+        if log.exists():  # kept for diagnosis: the home (database, profiles) is not
+            self.saved_log = Path(tempfile.gettempdir()) / f"lanterna-bench-server-{self.port}.log"
+            shutil.move(log, self.saved_log)
         shutil.rmtree(self.home, ignore_errors=True)
         return len(left)
 
@@ -213,7 +218,7 @@ class BenchServer:
         return False
 
     def log_tail(self, lines: int = 30) -> str:
-        path = self.home / "server.log"
+        path = self.saved_log or self.home / "server.log"
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

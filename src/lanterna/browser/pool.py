@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 ExpireCallback = Callable[[BrowserSession, str], Awaitable[None]]
 
 REAP_INTERVAL_S = 0.5
-KILL_GRACE_S = 0.2
+KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 
 
 @dataclass
@@ -85,6 +85,7 @@ class BrowserPool:
         self._warm_ready = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[None]] = set()
+        self._deleting: set[asyncio.Task[None]] = set()  # profile trees being removed
         self._started = False
         self._closed = False
 
@@ -104,6 +105,13 @@ class BrowserPool:
         ]
         self._refill_needed.set()
 
+    async def __aenter__(self) -> BrowserPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         """Release every session, kill warm browsers and stop Playwright."""
         if self._closed or not self._started:
@@ -122,6 +130,7 @@ class BrowserPool:
             return_exceptions=True,
         )
         self._warm.clear()
+        await asyncio.gather(*self._deleting, return_exceptions=True)
         if self._playwright is not None:
             with contextlib.suppress(Exception):
                 await self._playwright.stop()
@@ -264,7 +273,11 @@ class BrowserPool:
 
     async def _dispose(self, entry: _Browser) -> None:
         await kill_process_group(entry.chromium.process, grace_s=KILL_GRACE_S)
-        await asyncio.to_thread(discard_profile, entry.chromium.profile_dir)
+        discarded = await asyncio.to_thread(discard_profile, entry.chromium.profile_dir)
+        # Every process is dead by now; the tree itself is deleted off the caller's path.
+        task = asyncio.create_task(asyncio.to_thread(remove_profile_dir, discarded))
+        self._deleting.add(task)
+        task.add_done_callback(self._deleting.discard)
 
     def _on_disconnected(self, session: BrowserSession) -> None:
         if session.closed or self._closed:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MARKER = "lanterna-owner.json"
 PROFILE_PREFIX = "profile-"
+DISCARDED_SUFFIX = ".discarded"
 
 
 def default_profile_root() -> Path:
@@ -70,10 +71,18 @@ def remove_profile_dir(path: Path) -> None:
         time.sleep(0.05)
 
 
-def discard_profile(path: Path) -> None:
-    """Kill what is left of a released browser and delete its profile (blocking; run in a thread)."""
+def discard_profile(path: Path) -> Path:
+    """Kill what is left of a released browser and move its profile aside (blocking; run in a
+    thread). Returns the new path: deleting a profile tree can take 100 ms, so callers may
+    ``remove_profile_dir`` it later. The name keeps its prefix, so a crash before that leaves
+    it to the orphan sweep."""
     kill_browsers_using([path])
-    remove_profile_dir(path)
+    discarded = path.with_name(f"{path.name}{DISCARDED_SUFFIX}")
+    try:
+        path.rename(discarded)
+    except OSError:
+        return path
+    return discarded
 
 
 def kill_browsers_using(profile_dirs: list[Path]) -> int:
