@@ -30,6 +30,7 @@ class BenchConfig(BaseModel):
     lifecycle_runs: int = 100
     lifecycle_concurrency: int = 10
     lifecycle_pool_size: int = 10
+    lifecycle_ready_runs: int = 20  # sequential runs that each wait for a full warm pool
     baseline_warmup: int = 2
     baseline_runs: int = 20
 
@@ -66,6 +67,7 @@ class BenchConfig(BaseModel):
             lifecycle_runs=10,
             lifecycle_concurrency=5,
             lifecycle_pool_size=5,
+            lifecycle_ready_runs=5,
             baseline_warmup=1,
             baseline_runs=5,
             perception_repeats=2,
@@ -87,6 +89,7 @@ class BenchConfig(BaseModel):
             lifecycle_runs=2,
             lifecycle_concurrency=2,
             lifecycle_pool_size=1,
+            lifecycle_ready_runs=1,
             baseline_warmup=0,
             baseline_runs=2,
             perception_repeats=1,
@@ -154,7 +157,7 @@ class Report(BaseModel):
     seconds: float
     config: BenchConfig
     sections: list[BenchSection]
-    load_after: str = ""
+    others_cpu_share: float = 0.0  # share of all cores' time used by other processes during the run
     shared_machine: bool = False
 
 
@@ -222,13 +225,14 @@ def render_markdown(report: Report) -> str:
         f"- **CPU:** {m.cpu}, {m.cores} cores · **RAM:** {m.ram_gib:.0f} GiB · **OS:** {m.os}",
         f"- **Chromium:** {m.chromium} · **Python:** {m.python} · **Playwright:** {m.playwright} "
         f"· **lanterna:** {m.lanterna}",
-        f"- **Load average before the run:** {m.load_before}; **after:** {report.load_after or '–'}",
+        f"- **Load average before the run:** {m.load_before} · **CPU used by other work during the "
+        f"run:** {100 * report.others_cpu_share:.0f} % of all cores",
     ]
     if report.shared_machine:
         out.append(
             "- The machine was shared with other work during the run (other test suites, browsers and "
-            "servers; see the load average): absolute times are pessimistic and noisy, the side-by-side "
-            "comparisons within a table are what to read."
+            "servers): absolute times are pessimistic and noisy, the side-by-side comparisons within a "
+            "table are what to read."
         )
     aims = [(s.title, a) for s in report.sections for a in s.aims]
     if aims:

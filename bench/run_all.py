@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.machine import describe_machine
 from bench.report import REPO_ROOT, BenchConfig, BenchSection, Report, render_markdown, section_markdown
+from bench.sharing import OtherWork
 
 # Benchmark modules in the order they run (cheap and sensitive ones first, memory-hungry last).
 BENCHMARKS: dict[str, str] = {
@@ -34,7 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "concurrency": "Concurrency",
 }
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
-BUSY_LOAD_PER_CORE = 0.5  # a load average above this per core before the run: the machine is shared
+SHARED_CPU_SHARE = 0.10  # other work used more than this share of all cores: say the machine was shared
 
 Runner = Callable[[BenchConfig], Coroutine[Any, Any, BenchSection]]
 
@@ -84,15 +85,12 @@ async def run_all(
     started = datetime.now(UTC)
     begin = time.perf_counter()
     sections = []
-    for name in names:
-        progress(f"[bench] {name} …")
-        section = await run_benchmark(name, config)
-        progress(f"[bench] {name} done in {section.seconds:.0f} s")
-        sections.append(section)
-    before = float(machine.load_before.split(" / ")[0])
-    after = os.getloadavg()
-    # The run itself loads the machine; a 15-minute average far above the cores means others did too.
-    busy = before > BUSY_LOAD_PER_CORE * machine.cores or after[2] > 2 * machine.cores
+    async with OtherWork() as other:
+        for name in names:
+            progress(f"[bench] {name} …")
+            section = await run_benchmark(name, config)
+            progress(f"[bench] {name} done in {section.seconds:.0f} s")
+            sections.append(section)
     return Report(
         machine=machine,
         command="",
@@ -100,8 +98,8 @@ async def run_all(
         seconds=time.perf_counter() - begin,
         config=config,
         sections=sections,
-        load_after=" / ".join(f"{x:.2f}" for x in after) + " (1 / 5 / 15 min)",
-        shared_machine=busy,
+        others_cpu_share=other.share,
+        shared_machine=other.share > SHARED_CPU_SHARE,
     )
 
 

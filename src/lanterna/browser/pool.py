@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from lanterna.browser.chromium import (
     DEFAULT_WINDOW,
@@ -265,9 +266,16 @@ class BrowserPool:
                 # Warm browsers start at the default viewport so most acquires need no round trip.
                 width, height = DEFAULT_WINDOW
                 await browser.contexts[0].pages[0].set_viewport_size({"width": width, "height": height})
-        except BaseException:
+        except BaseException as exc:
             await kill_process_group(chromium.process, grace_s=0)
             remove_profile_dir(profile_dir)
+            if isinstance(exc, PlaywrightError):
+                # Seen when many browsers start at once on few cores: a retry usually succeeds.
+                raise CapacityError(
+                    f"the browser started but did not answer on CDP in time ({exc.message.splitlines()[0]}); "
+                    f"the machine is busy with {self._launching} browser launches — retry, or start "
+                    "fewer sessions at once"
+                ) from exc
             raise
         return _Browser(chromium, browser)
 
