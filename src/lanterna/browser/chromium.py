@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from lanterna.config import Settings
 from lanterna.errors import ChromiumNotFoundError, LanternaError
 
@@ -170,10 +172,38 @@ async def kill_process_group(process: asyncio.subprocess.Process, *, grace_s: fl
         _signal_group(pgid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(process.wait(), timeout=grace_s)
+    helpers = _children(pgid)
     # Always SIGKILL the group: helpers may outlive the leader.
     _signal_group(pgid, signal.SIGKILL)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(process.wait(), timeout=5)
+    # A killed process takes a moment to exit: return only once none of the group still runs.
+    await asyncio.to_thread(_wait_until_exited, helpers, GROUP_EXIT_TIMEOUT_S)
+
+
+GROUP_EXIT_TIMEOUT_S = 2.0
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _wait_until_exited(processes: list[psutil.Process], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while processes and time.monotonic() < deadline:
+        processes = [p for p in processes if _running(p)]
+        if processes:
+            time.sleep(0.005)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE  # zombies are dead; init reaps them late
+    except psutil.Error:
+        return False
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
