@@ -37,6 +37,7 @@ AGENT_TIMEOUT_S = 300.0
 POLL_INTERVAL_S = 0.5
 MAX_STEPS = 10
 SETTLE_S = 2.0
+STRAY_GRACE_S = 5.0
 
 
 @dataclass
@@ -116,7 +117,14 @@ async def run_level(server: BenchServer, client: httpx.AsyncClient, count: int, 
     await server.wait_for_browsers(server.pool_size, timeout_s=120)
     await asyncio.sleep(SETTLE_S)
     level.extra_browsers = max(0, server.browser_count() - server.pool_size)
-    level.stray_processes = server.stray_chromium()
+    strays = server.stray_chromium()
+    if strays:  # a process killed a moment ago may still be exiting: look again after a grace period
+        await asyncio.sleep(STRAY_GRACE_S)
+        strays = server.stray_chromium()
+    level.stray_processes = len(strays)
+    level.errors += [f"left after release: {stray}" for stray in strays]
+    if level.extra_browsers:
+        level.errors.append(f"{level.extra_browsers} browser(s) beyond the warm pool after release")
     return level
 
 
@@ -213,8 +221,8 @@ async def run(config: BenchConfig) -> BenchSection:
     ]
     errors = [e for lv in levels for e in lv.errors]
     if errors:
-        first = errors[0].splitlines()[0][:300]
-        notes.append(f"{len(errors)} problem(s); first: `{first}` (server log: {server.saved_log})")
+        shown = "; ".join(f"`{e.splitlines()[0][:200]}`" for e in errors[:3])
+        notes.append(f"{len(errors)} problem(s), first ones: {shown} (server log: {server.saved_log})")
     return BenchSection(
         title="Concurrency",
         command=f"python -m bench.concurrency --agents {','.join(map(str, counts))}",

@@ -49,6 +49,14 @@ def _is_chromium(process: psutil.Process) -> bool:
         return False
 
 
+def _describe(process: psutil.Process) -> str:
+    try:
+        kind = next((a for a in process.cmdline() if a.startswith("--type=")), "browser")
+        return f"pid {process.pid} {process.name()} {kind}"
+    except psutil.Error:
+        return f"pid {process.pid}"
+
+
 def _alive(process: psutil.Process) -> bool:
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
@@ -201,12 +209,12 @@ class BenchServer:
         except psutil.NoSuchProcess:
             return 0
 
-    def stray_chromium(self) -> int:
+    def stray_chromium(self) -> list[str]:
         """Chromium processes seen earlier that still run but no longer belong to a live browser
-        of the server (a released session's helpers that survived their browser)."""
+        of the server (a released session's helpers that survived their browser), described."""
         self.observe_processes()
         current = {p.pid for p in self.process_tree()}
-        return sum(1 for pid, p in self.seen_chromium.items() if pid not in current and _alive(p))
+        return [_describe(p) for pid, p in self.seen_chromium.items() if pid not in current and _alive(p)]
 
     async def wait_for_browsers(self, count: int, timeout_s: float = 120.0) -> bool:
         """Wait until the server runs ``count`` browsers (e.g. the warm pool refilled)."""
