@@ -59,7 +59,8 @@ class Level:
 
 async def _start_agent(client: httpx.AsyncClient, task: str) -> tuple[str, str]:
     session = await client.post("/sessions/start", json={})
-    session.raise_for_status()
+    if session.status_code != 200:
+        raise RuntimeError(f"POST /sessions/start answered {session.status_code}: {session.text[:200]}")
     session_id: str = session.json()["session_id"]
     agent = await client.post(
         "/agents/start",
@@ -221,8 +222,9 @@ async def run(config: BenchConfig) -> BenchSection:
     ]
     errors = [e for lv in levels for e in lv.errors]
     if errors:
-        shown = "; ".join(f"`{e.splitlines()[0][:200]}`" for e in errors[:3])
-        notes.append(f"{len(errors)} problem(s), first ones: {shown} (server log: {server.saved_log})")
+        distinct = list(dict.fromkeys(e.splitlines()[0][:200] for e in errors))
+        shown = "; ".join(f"`{e}`" for e in distinct[:3])
+        notes.append(f"{len(errors)} problem(s), of which: {shown} (server log: {server.saved_log})")
     return BenchSection(
         title="Concurrency",
         command=f"python -m bench.concurrency --agents {','.join(map(str, counts))}",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 
+from lanterna.browser.profile import wait_until_exited
 from lanterna.config import Settings
 from lanterna.errors import ChromiumNotFoundError, LanternaError
 
@@ -178,7 +179,7 @@ async def kill_process_group(process: asyncio.subprocess.Process, *, grace_s: fl
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(process.wait(), timeout=5)
     # A killed process takes a moment to exit: return only once none of the group still runs.
-    await asyncio.to_thread(_wait_until_exited, helpers, GROUP_EXIT_TIMEOUT_S)
+    await asyncio.to_thread(wait_until_exited, helpers, GROUP_EXIT_TIMEOUT_S)
 
 
 GROUP_EXIT_TIMEOUT_S = 2.0
@@ -189,21 +190,6 @@ def _children(pid: int) -> list[psutil.Process]:
         return psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         return []
-
-
-def _wait_until_exited(processes: list[psutil.Process], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while processes and time.monotonic() < deadline:
-        processes = [p for p in processes if _running(p)]
-        if processes:
-            time.sleep(0.005)
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE  # zombies are dead; init reaps them late
-    except psutil.Error:
-        return False
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

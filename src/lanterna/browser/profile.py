@@ -91,7 +91,7 @@ def kill_browsers_using(profile_dirs: list[Path]) -> int:
     Catches what escaped the process group (Chromium's crash handler starts its own session).
     """
     needles = [f"{d}{os.sep}" for d in profile_dirs] + [f"={d}" for d in profile_dirs]
-    killed = 0
+    killed: list[psutil.Process] = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
             if proc.info.get("status") == psutil.STATUS_ZOMBIE:
@@ -99,10 +99,27 @@ def kill_browsers_using(profile_dirs: list[Path]) -> int:
             cmdline = " ".join(proc.info.get("cmdline") or [])
             if any(n in cmdline for n in needles):
                 proc.kill()
-                killed += 1
+                killed.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return killed
+    wait_until_exited(killed, timeout_s=2.0)
+    return len(killed)
+
+
+def wait_until_exited(processes: list[psutil.Process], timeout_s: float) -> None:
+    """Block until none of ``processes`` still runs (zombies count as exited: init reaps them late)."""
+    deadline = time.monotonic() + timeout_s
+    while processes and time.monotonic() < deadline:
+        processes = [p for p in processes if _running(p)]
+        if processes:
+            time.sleep(0.005)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def sweep_orphans(root: Path) -> list[Path]:
