@@ -17,6 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 from lanterna.actions.execute import execute as execute_action
 from lanterna.actions.models import Action, DataSpace, ExecutionResult, Scrape
 from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
+from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.perception.models import Observation
@@ -98,7 +99,7 @@ class SessionService:
 
     async def start(self, tenant: str, request: SessionStartRequest) -> SessionResponse:
         """Acquire a browser for a new session and persist it."""
-        problems = request.unsupported()
+        problems = request.unsupported() + chrome_args_problems(request.chrome_args)
         if problems:
             raise InvalidRequestError("unsupported session options: " + "; ".join(problems))
         options = SessionOptions(
