@@ -13,8 +13,8 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from lanterna.errors import LanternaError
 from lanterna.runs.agents import AgentService, WorkflowCode
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
-from lanterna.server.errors import error_response
-from lanterna.wire import AgentStartRequest, AgentStatusResponse, ErrorBody, Page
+from lanterna.server.errors import refuse_websocket
+from lanterna.wire import MAX_PAGE, MAX_PAGE_SIZE, AgentStartRequest, AgentStatusResponse, ErrorBody, Page
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key"},
@@ -44,8 +44,8 @@ async def list_agents(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> Page[AgentStatusResponse]:
     """Your agents, newest first, without their steps (``GET /agents/{id}`` has them)."""
     return await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)
@@ -86,14 +86,6 @@ async def replay_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -
     )
 
 
-async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
-    """Refuse the handshake with an HTTP error when the server supports it, else close with 4000+status."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(error_response(status, message))
-    else:
-        await websocket.close(code=4000 + status, reason=message[:120])
-
-
 async def _send_events(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:
     async for event in agents.subscribe(tenant, agent_id):
         await websocket.send_text(event.model_dump_json())
@@ -114,7 +106,7 @@ async def agent_logs(websocket: WebSocket, agent_id: str) -> None:
         tenant = await authenticate(websocket)
         await agents.status(tenant, agent_id)  # refuse unknown and other tenants' agents before accepting
     except LanternaError as exc:
-        await _refuse(websocket, exc.status, exc.message)
+        await refuse_websocket(websocket, exc.status, exc.message)
         return
     await websocket.accept()
     sender = asyncio.create_task(_send_events(websocket, agents, tenant, agent_id))
