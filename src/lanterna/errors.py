@@ -20,6 +20,12 @@ class InvalidRequestError(LanternaError):
     status = 422
 
 
+class PayloadTooLargeError(LanternaError):
+    """The request body is over the server's limit."""
+
+    status = 413
+
+
 class AuthenticationError(LanternaError):
     status = 401
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from lanterna.actions.models import MAX_INT, MAX_LIST, HeaderValue, JsonObject, Name, Selector, Text, Url
 from lanterna.agent.models import AgentState, AgentStep
 from lanterna.perception.models import TabInfo
 
@@ -45,17 +46,17 @@ class SessionStartRequest(BaseModel):
     solve_captchas: bool = False
     max_duration_minutes: int = Field(default=15, ge=1, le=24 * 60)
     idle_timeout_minutes: int = Field(default=3, ge=1, le=24 * 60)
-    proxies: bool | list[dict[str, Any]] = False
-    browser_type: str = "chromium"
+    proxies: bool | Annotated[list[JsonObject], Field(max_length=16)] = False
+    browser_type: Name = "chromium"
     use_file_storage: bool = False
     screenshot_type: Literal["raw", "full", "last_action"] = "last_action"
     web_bot_auth: bool = False
-    user_agent: str | None = None
-    chrome_args: list[str] | None = None
+    user_agent: HeaderValue | None = None
+    chrome_args: Annotated[list[Name], Field(max_length=64)] | None = None
     viewport_width: int | None = Field(default=None, ge=200, le=7680)
     viewport_height: int | None = Field(default=None, ge=200, le=4320)
-    cdp_url: str | None = None
-    profile: dict[str, Any] | None = None
+    cdp_url: Url | None = None
+    profile: JsonObject | None = None
 
     def unsupported(self) -> list[str]:
         """Options this server cannot honour, each with what to change."""
@@ -127,23 +128,23 @@ class Cookie(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str
-    value: str
-    domain: str
-    path: str = "/"
+    name: Text
+    value: Text
+    domain: Name
+    path: Url = "/"
     httpOnly: bool = False
     secure: bool | None = None
     sameSite: Literal["Lax", "None", "Strict"] | None = None
-    expires: float | None = None  # unix seconds; -1 or null for a session cookie
-    expirationDate: float | None = None  # same, under the extensions' name
+    expires: float | None = Field(default=None, allow_inf_nan=False)  # unix s; -1 or null: session
+    expirationDate: float | None = Field(default=None, allow_inf_nan=False)  # the extensions' name
     session: bool | None = None
     hostOnly: bool | None = None
-    storeId: str | None = None
-    partitionKey: str | None = None
+    storeId: Name | None = None
+    partitionKey: Url | None = None
 
 
 class CookiesBody(BaseModel):
-    cookies: list[Cookie]
+    cookies: Annotated[list[Cookie], Field(max_length=MAX_LIST)]
 
 
 class CookiesSetResponse(BaseModel):
@@ -152,22 +153,22 @@ class CookiesSetResponse(BaseModel):
 
 
 class ObserveRequest(BaseModel):
-    max_nb_actions: int = 100
-    min_nb_actions: int | None = None
+    max_nb_actions: int = Field(default=100, ge=0, le=MAX_INT)
+    min_nb_actions: int | None = Field(default=None, ge=0, le=MAX_INT)
     perception_type: Literal["fast", "deep"] = "fast"
-    instructions: str | None = None
+    instructions: Text | None = None
     screenshot: bool = False
 
 
 class ScrapeRequest(BaseModel):
-    selector: str | None = None
+    selector: Selector | None = None
     only_main_content: bool = True
     only_images: bool = False
     scrape_links: bool = True
     scrape_images: bool = False
-    ignored_tags: list[str] | None = None
-    instructions: str | None = None
-    response_format: dict[str, Any] | None = None
+    ignored_tags: Annotated[list[Name], Field(max_length=100)] | None = None
+    instructions: Text | None = None
+    response_format: JsonObject | None = None
     use_link_placeholders: bool = False
 
 
@@ -175,17 +176,17 @@ class ScrapeRequest(BaseModel):
 
 
 class AgentStartRequest(BaseModel):
-    task: str = Field(min_length=1)
-    session_id: str
-    url: str | None = None
-    response_format: dict[str, Any] | None = None
-    session_offset: int | None = None
-    reasoning_model: str | None = None
+    task: Annotated[Text, Field(min_length=1)]
+    session_id: Name
+    url: Url | None = None
+    response_format: JsonObject | None = None
+    session_offset: int | None = Field(default=None, ge=0, le=MAX_INT)
+    reasoning_model: Text | None = None  # ``scripted:[...]`` carries a whole script
     use_vision: bool = False
     max_steps: int = Field(default=20, ge=1, le=200)
-    vault_id: str | None = None
-    persona_id: str | None = None
-    notifier_config: dict[str, Any] | None = None
+    vault_id: Name | None = None
+    persona_id: Name | None = None
+    notifier_config: JsonObject | None = None
 
     def unsupported(self) -> list[str]:
         return [
@@ -224,6 +225,9 @@ class AgentStopMessage(BaseModel):
 
 
 T = TypeVar("T")
+
+MAX_PAGE = 100_000  # of list endpoints; past it the offset outgrows what databases count
+MAX_PAGE_SIZE = 100
 
 
 class Page(BaseModel, Generic[T]):

@@ -10,15 +10,72 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StringConstraints,
     TypeAdapter,
     field_validator,
     model_serializer,
     model_validator,
 )
+
+# --- bounds on client input ---------------------------------------------------------------------
+# Every string a client sends has a length limit and no NUL: PostgreSQL, Chromium's command line
+# and the OS refuse NUL, and unbounded strings reach all three. Over a limit is a 422 naming it.
+
+MAX_NAME = 1024  # ids, keys, names, tags, domains
+MAX_SELECTOR = 4096
+MAX_URL = 32_768
+MAX_TEXT = 100_000  # tasks, values typed into the page, answers, instructions
+MAX_CODE = 1_000_000  # evaluate_js
+MAX_INT = 2**31 - 1  # what every database integer column holds
+MAX_LIST = 1000  # items of any list field that has no tighter limit
+
+NUL_MESSAGE = "contains a NUL character (\\x00), which is not accepted; remove it"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
+def _single_line(value: str) -> str:
+    bad = next((c for c in value if c < " " or c == "\x7f"), None)
+    if bad == "\x00":
+        raise ValueError(NUL_MESSAGE)
+    if bad is not None:
+        raise ValueError(f"contains the control character {bad!r}; use printable characters on one line")
+    return value
+
+
+def _no_nul_inside(value: Any) -> Any:
+    """Refuse NUL in any key or string of a JSON value (the store keeps these as JSON)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _no_nul(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_no_nul)]
+Selector = Annotated[str, StringConstraints(max_length=MAX_SELECTOR), AfterValidator(_no_nul)]
+Url = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_no_nul)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+Code = Annotated[str, StringConstraints(max_length=MAX_CODE), AfterValidator(_no_nul)]
+HeaderValue = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_single_line)]
+"""A string sent on as an HTTP header or a command-line value: one printable line."""
+JsonObject = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
+"""A free-form JSON object (schemas, options); its size is bounded by the request body limit."""
 
 
 class _ActionBase(BaseModel):
@@ -37,17 +94,17 @@ class _ActionBase(BaseModel):
 
 class Goto(_ActionBase):
     type: Literal["goto"] = "goto"
-    url: str
+    url: Url
 
 
 class GotoNewTab(_ActionBase):
     type: Literal["goto_new_tab"] = "goto_new_tab"
-    url: str
+    url: Url
 
 
 class SwitchTab(_ActionBase):
     type: Literal["switch_tab"] = "switch_tab"
-    tab_index: int
+    tab_index: int = Field(ge=-1000, le=1000)
 
 
 class CloseTab(_ActionBase):
@@ -73,40 +130,40 @@ class Wait(_ActionBase):
 
 class PressKey(_ActionBase):
     type: Literal["press_key"] = "press_key"
-    key: str
+    key: Name
 
 
 class ScrollUp(_ActionBase):
     type: Literal["scroll_up"] = "scroll_up"
-    amount: int | None = None  # pixels; None means one viewport
+    amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # px; None: a viewport
 
 
 class ScrollDown(_ActionBase):
     type: Literal["scroll_down"] = "scroll_down"
-    amount: int | None = None
+    amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
 
 
 class Scrape(_ActionBase):
     type: Literal["scrape"] = "scrape"
-    instructions: str | None = None
+    instructions: Text | None = None
     only_main_content: bool = True
-    selector: str | None = None
+    selector: Selector | None = None
     only_images: bool = False
     scrape_links: bool = True
     scrape_images: bool = False
-    ignored_tags: list[str] | None = None
-    response_format: dict[str, Any] | None = None
+    ignored_tags: Annotated[list[Name], Field(max_length=100)] | None = None
+    response_format: JsonObject | None = None
 
 
 class EvaluateJs(_ActionBase):
     type: Literal["evaluate_js"] = "evaluate_js"
-    code: str
+    code: Code
 
 
 class Completion(_ActionBase):
     type: Literal["completion"] = "completion"
     success: bool
-    answer: str
+    answer: str  # reasoners write it too (a whole page, say): the body limit bounds it
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -132,10 +189,10 @@ def _selector_from_wire(v: Any) -> Any:
 
 
 class _InteractionBase(_ActionBase):
-    id: str | None = None
-    selector: str | None = None
+    id: Name | None = None
+    selector: Selector | None = None
     press_enter: bool | None = None
-    text_label: str | None = None
+    text_label: Text | None = None
     timeout: int | None = Field(default=None, ge=0, le=120_000, description="milliseconds")
 
     @field_validator("selector", mode="before")
@@ -171,7 +228,7 @@ class Click(_InteractionBase):
 
 class Fill(_InteractionBase):
     type: Literal["fill"] = "fill"
-    value: str
+    value: Text
     clear_before_fill: bool = True
 
 
@@ -182,7 +239,7 @@ class Check(_InteractionBase):
 
 class SelectDropdownOption(_InteractionBase):
     type: Literal["select_dropdown_option"] = "select_dropdown_option"
-    value: str
+    value: Text
 
 
 class UploadFile(_InteractionBase):

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -17,12 +17,17 @@ from lanterna.config import Settings, get_settings
 from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
 from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp
-from lanterna.server.errors import install_error_handlers
+from lanterna.server.errors import install_error_handlers, refuse_websocket
+from lanterna.server.limits import RequestLimits
 from lanterna.server.routes import agents, sessions
 
 log = logging.getLogger(__name__)
 
 _SLASHES = re.compile(r"/{2,}")
+WEBSOCKET_ENDPOINTS = (
+    "the WebSocket endpoints are /sessions/{session_id}/cdp, /sessions/{session_id}/cdp/page/{target_id} "
+    "and /agents/{agent_id}/debug/logs, each with ?token=<api key>"
+)
 # Open WebSockets (CDP, agent logs) get this long to finish before shutdown closes every session.
 GRACEFUL_SHUTDOWN_S = 3
 
@@ -80,9 +85,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(agents.router)
     app.include_router(cdp.router)
+
+    # After every WebSocket route: any other path gets a reason instead of Starlette's bare 403.
+    @app.websocket("/{path:path}")
+    async def unknown_websocket(websocket: WebSocket, path: str) -> None:
+        await refuse_websocket(websocket, 404, f"no WebSocket endpoint at /{path}; {WEBSOCKET_ENDPOINTS}")
+
     # The demo shop, so examples and first tasks have a page to work on with no internet.
     app.mount("/demo", StaticFiles(directory=DEMO_SHOP_DIR, html=True), name="demo")
     app.add_middleware(CollapseSlashes)
+    app.add_middleware(RequestLimits)
     return app
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.websockets import WebSocket
 
 from lanterna.actions.models import ACTION_TYPES
 from lanterna.errors import LanternaError
@@ -20,6 +21,15 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     return JSONResponse(
         ErrorBody(status=status, message=message).model_dump(), status_code=status, headers=headers
     )
+
+
+async def refuse_websocket(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse a WebSocket handshake with the JSON error as an HTTP response when the server supports
+    it, else accept-less close with code 4000+status and the message as reason (trimmed to fit)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(status, message))
+    else:
+        await websocket.close(code=4000 + status, reason=message.encode()[:123].decode(errors="ignore"))
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -48,6 +58,15 @@ def describe_validation_error(error: dict[str, Any]) -> str:
         return f"the {where} is not valid JSON ({ctx.get('error', 'parse error')}); send a JSON object"
     if kind in ("model_attributes_type", "dict_type"):
         return f"the {where}{' field ' + repr(name) if name else ''} must be a JSON object"
+    if kind == "string_too_long":
+        return f"{subject} is too long: at most {ctx.get('max_length')} characters are accepted; shorten it"
+    if kind == "too_long":
+        return f"{subject} has too many items: at most {ctx.get('max_length')} are accepted; send fewer"
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+        bound = {"less_than_equal": "at most", "greater_than_equal": "at least"}.get(kind)
+        limit = ctx.get("le", ctx.get("ge", ctx.get("lt", ctx.get("gt"))))
+        wanted = f"{bound} {limit}" if bound else f"{kind.replace('_', ' ')} {limit}"
+        return f"{subject} must be {wanted}; got {error.get('input')}"
     message = str(error.get("msg", "is invalid"))
     message = message.removeprefix("Value error, ")
     return f"{subject}: {message}"
@@ -87,6 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, LanternaError):  # FastAPI wraps errors of reading the body in a 400
+            return await _lanterna_error(request, exc.__cause__)
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}; see /docs for the API"
         elif exc.status_code == 405:

@@ -14,6 +14,8 @@ from lanterna.perception.models import Observation, TabInfo
 from lanterna.runs.sessions import TabTarget
 from lanterna.server.auth import CurrentRuntime, Tenant, presented_key
 from lanterna.wire import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
     CookiesBody,
     CookiesSetResponse,
     DebugResponse,
@@ -54,8 +56,8 @@ async def list_sessions(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> Page[SessionResponse]:
     """Your sessions, newest first."""
     return await runtime.sessions.list(tenant, only_active=only_active, page=page, page_size=page_size)
@@ -124,7 +126,9 @@ async def debug_tab(
     request: Request,
     runtime: CurrentRuntime,
     tenant: Tenant,
-    tab_idx: Annotated[int | None, Query(ge=0, description="tab index; the last tab when left out")] = None,
+    tab_idx: Annotated[
+        int | None, Query(ge=0, le=1000, description="tab index; the last tab when left out")
+    ] = None,
 ) -> TabDebug:
     """The CDP URL of one tab."""
     tabs = await runtime.sessions.tabs(tenant, session_id)
