@@ -69,7 +69,12 @@ async def test_a_user_agent_must_be_one_printable_line(
 @pytest.mark.parametrize(
     ("path", "body", "field", "limit"),
     [
-        ("/agents/start", {"task": "t" * 100_001, "session_id": NO_SUCH_SESSION}, "task", "100000 characters"),
+        (
+            "/agents/start",
+            {"task": "t" * 100_001, "session_id": NO_SUCH_SESSION},
+            "task",
+            "100000 characters",
+        ),
         ("/agents/start", {"task": "t", "session_id": "s" * 2000}, "session_id", "1024 characters"),
         ("/agents/start", {"task": "t", "session_id": "s", "url": "u" * 40_000}, "url", "32768 characters"),
         (
@@ -113,7 +118,11 @@ async def test_an_oversized_field_is_a_422_naming_the_field_and_its_limit(
     [
         ("/agents/start", {"task": "find\x00it", "session_id": NO_SUCH_SESSION}, "task"),
         ("/agents/start", {"task": "t", "session_id": "\x00"}, "session_id"),
-        ("/agents/start", {"task": "t", "session_id": "s", "response_format": {"a\x00": {}}}, "response_format"),
+        (
+            "/agents/start",
+            {"task": "t", "session_id": "s", "response_format": {"a\x00": {}}},
+            "response_format",
+        ),
         (EXECUTE, {"type": "goto", "url": "http://127.0.0.1/\x00"}, "url"),
         (EXECUTE, {"type": "fill", "selector": "#name", "value": "a\x00b"}, "value"),
         (EXECUTE, {"type": "click", "selector": "#a\x00"}, "selector"),
@@ -134,7 +143,8 @@ async def test_a_nul_byte_in_a_string_is_a_422_that_says_so(
 
 
 @pytest.mark.parametrize(
-    "path", [f"/sessions/{NO_SUCH_SESSION}%00", "/agents/%00/stop", "/sessions?token=%00", "/agents?page=1%00"]
+    "path",
+    [f"/sessions/{NO_SUCH_SESSION}%00", "/agents/%00/stop", "/sessions?token=%00", "/agents?page=1%00"],
 )
 async def test_a_nul_byte_in_the_url_is_a_422_that_says_so(api: httpx.AsyncClient, path: str) -> None:
     message = _message(await api.get(path))
