@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Hostile tenants: how soon a revoked key loses its sockets, agents and sessions (a cheap
+    # indexed query per interval), and how much each tenant may keep in upload storage.
+    revocation_poll_s: float = Field(default=0.3, gt=0, le=10)
+    upload_max_file_bytes: int = Field(default=25 * 1024 * 1024, gt=0)  # Playwright takes up to 50 MB
+    upload_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    upload_max_files: int = Field(default=200, gt=0)
+
     @property
     def chromium_arg_list(self) -> list[str]:
         return shlex.split(self.chromium_args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from lanterna.actions.models import MAX_INT, MAX_LIST, HeaderValue, JsonObject, Name, Selector, Text, Url
 from lanterna.agent.models import AgentState, AgentStep
@@ -175,6 +175,9 @@ class ScrapeRequest(BaseModel):
 # --- agents -------------------------------------------------------------------------------------
 
 
+MAX_MODEL_NAME = 200  # what the store keeps
+
+
 class AgentStartRequest(BaseModel):
     task: Annotated[Text, Field(min_length=1)]
     session_id: Name
@@ -187,6 +190,13 @@ class AgentStartRequest(BaseModel):
     vault_id: Name | None = None
     persona_id: Name | None = None
     notifier_config: JsonObject | None = None
+
+    @field_validator("reasoning_model")
+    @classmethod
+    def _model_name_fits(cls, value: str | None) -> str | None:
+        if value and not value.startswith("scripted:") and len(value) > MAX_MODEL_NAME:
+            raise ValueError(f"a model name is at most {MAX_MODEL_NAME} characters, e.g. 'openai/gpt-4o'")
+        return value
 
     def unsupported(self) -> list[str]:
         return [

@@ -83,6 +83,12 @@ async def test_a_user_agent_must_be_one_printable_line(
             "session_offset",
             "at most 2147483647",
         ),
+        (
+            "/agents/start",
+            {"task": "t", "session_id": "s", "reasoning_model": "openai/" + "m" * 300},
+            "reasoning_model",
+            "at most 200 characters",
+        ),
         (EXECUTE, {"type": "click", "selector": "#" * 5000}, "selector", "4096 characters"),
         (EXECUTE, {"type": "goto", "url": "http://x/" + "a" * 40_000}, "url", "32768 characters"),
         (EXECUTE, {"type": "fill", "id": "I1", "value": "v" * 100_001}, "value", "100000 characters"),

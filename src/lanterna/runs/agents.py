@@ -22,9 +22,9 @@ from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.reasoners.base import Reasoner
-from lanterna.reasoners.registry import create_reasoner, resolve_model
+from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
 from lanterna.runs.events import AgentEvents
-from lanterna.runs.sessions import SessionService
+from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
 from lanterna.store.tables import utcnow
 from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
@@ -53,6 +53,7 @@ class _Run:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     session_closed: str | None = None  # why the session ended under the agent, if it did
+    shut_down: bool = False  # the server is shutting down
 
     @property
     def agent_id(self) -> str:
@@ -163,7 +164,7 @@ class AgentService:
                 session_id=request.session_id,
                 task=request.task,
                 url=request.url,
-                reasoning_model=model,
+                reasoning_model=_model_name(model),
                 max_steps=request.max_steps,
                 use_vision=request.use_vision,
                 response_format=request.response_format,
@@ -244,8 +245,12 @@ class AgentService:
         return WorkflowCode(python_script="\n".join(lines) + "\n", json_actions=actions)
 
     async def close(self) -> None:
-        """End every run (server shutdown): running actions get a short grace period."""
-        await asyncio.gather(*(self._end(run, CANCEL_GRACE_S) for run in list(self._runs.values())))
+        """End every run (server shutdown): running actions get a short grace period, and each
+        agent answers that the server shut down."""
+        runs = list(self._runs.values())
+        for run in runs:
+            run.shut_down = True
+        await asyncio.gather(*(self._end(run, CANCEL_GRACE_S) for run in runs))
 
     # ----- the run -----------------------------------------------------------------------
 
@@ -268,7 +273,13 @@ class AgentService:
             outcome = AgentOutcome(
                 state=AgentState.failed, success=False, answer=f"the agent failed unexpectedly: {exc}"
             )
-        if run.session_closed is not None and outcome.state in (AgentState.stopped, AgentState.failed):
+        if run.shut_down and outcome.state in (AgentState.stopped, AgentState.failed):
+            outcome = AgentOutcome(
+                state=AgentState.failed,
+                success=False,
+                answer=f"{SHUTDOWN} while the agent was running; start it again",
+            )
+        elif run.session_closed is not None and outcome.state in (AgentState.stopped, AgentState.failed):
             outcome = AgentOutcome(
                 state=AgentState.failed, success=False, answer=f"session closed: {run.session_closed}"
             )
@@ -334,6 +345,11 @@ class AgentService:
         if record is None:
             raise _not_found(agent_id)
         return record
+
+
+def _model_name(model: str) -> str:
+    """The model as recorded: a ``scripted:[...]`` replay is just ``scripted`` (the column is short)."""
+    return "scripted" if model.startswith(SCRIPTED_PREFIX) else model
 
 
 def _status_response(record: AgentRecord, steps: list[AgentStep]) -> AgentStatusResponse:

@@ -167,15 +167,20 @@ class SessionService:
         status: SessionStatus = "timed_out" if reason in EXPIRY_REASONS else "error"
         await self._close(browser, status, reason, release=False)
 
-    async def close_all(self, reason: str = SHUTDOWN) -> None:
-        """Close every live session (server shutdown)."""
+    async def close_all(self, reason: str = SHUTDOWN, *, tenant: str | None = None) -> None:
+        """Close every live session (server shutdown), or every one of ``tenant``."""
         await asyncio.gather(
             *[
                 self._close(live.browser, "closed", reason, release=True)
                 for live in list(self._live.values())
+                if tenant is None or live.tenant == tenant
             ],
             return_exceptions=True,
         )
+
+    def tenants(self) -> set[str]:
+        """Tenants with a live session."""
+        return {live.tenant for live in self._live.values()}
 
     async def _close(
         self, browser: BrowserSession, status: SessionStatus, error: str | None, *, release: bool

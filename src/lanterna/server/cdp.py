@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from lanterna.errors import LanternaError, NotFoundError
 from lanterna.server.auth import authenticate, runtime_of
 from lanterna.server.errors import error_response
+from lanterna.server.revocation import serve_until_revoked
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -
     except LanternaError as exc:
         await _deny(websocket, exc.status, exc.message)
         return
-    await _relay(websocket, upstream_url, target_id)
+    await serve_until_revoked(websocket, tenant, "cdp", _relay(websocket, upstream_url, target_id))
 
 
 @router.websocket("/sessions/{session_id}/cdp")

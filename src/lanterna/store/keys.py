@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -60,6 +61,18 @@ class KeyRepository:
                     ApiKeyRow.hash == hash_key(plaintext), ApiKeyRow.revoked_at.is_(None)
                 )
             )
+
+    async def revoked_among(self, key_ids: Collection[str]) -> set[str]:
+        """Which of ``key_ids`` are revoked (or deleted): one indexed query, cheap enough to poll."""
+        if not key_ids:
+            return set()
+        async with self._sessionmaker() as db:
+            valid = set(
+                await db.scalars(
+                    select(ApiKeyRow.id).where(ApiKeyRow.id.in_(key_ids), ApiKeyRow.revoked_at.is_(None))
+                )
+            )
+        return set(key_ids) - valid
 
     async def list(self) -> list[ApiKeyInfo]:
         async with self._sessionmaker() as db:

@@ -14,6 +14,7 @@ from lanterna.errors import LanternaError
 from lanterna.runs.agents import AgentService, WorkflowCode
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
 from lanterna.server.errors import refuse_websocket
+from lanterna.server.revocation import serve_until_revoked
 from lanterna.wire import MAX_PAGE, MAX_PAGE_SIZE, AgentStartRequest, AgentStatusResponse, ErrorBody, Page
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -108,6 +109,11 @@ async def agent_logs(websocket: WebSocket, agent_id: str) -> None:
     except LanternaError as exc:
         await refuse_websocket(websocket, exc.status, exc.message)
         return
+    await serve_until_revoked(websocket, tenant, "agent logs", _stream(websocket, agents, tenant, agent_id))
+
+
+async def _stream(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:
+    """Accept, send the agent's events until its end (or the client leaves), then close."""
     await websocket.accept()
     sender = asyncio.create_task(_send_events(websocket, agents, tenant, agent_id))
     listener = asyncio.create_task(_until_disconnect(websocket))
