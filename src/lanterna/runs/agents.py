@@ -53,6 +53,7 @@ class _Run:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     session_closed: str | None = None  # why the session ended under the agent, if it did
+    stopped_because: str | None = None  # why the server stopped it (e.g. its API key was revoked)
     shut_down: bool = False  # the server is shutting down
 
     @property
@@ -244,6 +245,17 @@ class AgentService:
             lines.append("    pass  # the agent took no browser action")
         return WorkflowCode(python_script="\n".join(lines) + "\n", json_actions=actions)
 
+    def tenants(self) -> set[str]:
+        """Tenants with a running agent."""
+        return {run.tenant for run in self._runs.values()}
+
+    async def stop_tenant(self, tenant: str, reason: str) -> None:
+        """Stop every running agent of ``tenant``; each answers ``stopped: <reason>``."""
+        runs = [run for run in list(self._runs.values()) if run.tenant == tenant]
+        for run in runs:
+            run.stopped_because = reason
+        await asyncio.gather(*(self._end(run, self.stop_timeout_s) for run in runs))
+
     async def close(self) -> None:
         """End every run (server shutdown): running actions get a short grace period, and each
         agent answers that the server shut down."""
@@ -282,6 +294,10 @@ class AgentService:
         elif run.session_closed is not None and outcome.state in (AgentState.stopped, AgentState.failed):
             outcome = AgentOutcome(
                 state=AgentState.failed, success=False, answer=f"session closed: {run.session_closed}"
+            )
+        if run.stopped_because is not None and outcome.state in (AgentState.stopped, AgentState.failed):
+            outcome = AgentOutcome(
+                state=AgentState.stopped, success=False, answer=f"stopped: {run.stopped_because}"
             )
         try:
             await writer.close()

@@ -7,6 +7,8 @@ import logging
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
 from lanterna.runs.agents import AgentService
+from lanterna.runs.connections import ConnectionRegistry
+from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import Store
 
@@ -24,6 +26,14 @@ class Runtime:
         self.pool = BrowserPool(settings, on_expire=self._on_expire)
         self.sessions = SessionService(store=store, pool=self.pool, settings=settings)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
+        self.connections = ConnectionRegistry()
+        self.revocations = RevocationWatcher(
+            store=store,
+            connections=self.connections,
+            agents=self.agents,
+            sessions=self.sessions,
+            interval_s=settings.revocation_poll_s,
+        )
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -38,6 +48,7 @@ class Runtime:
                 )
             runtime = cls(settings, store)
             await runtime.pool.start()  # also kills browsers orphaned by a crash
+            runtime.revocations.start()
         except BaseException:
             await store.close()
             raise
@@ -46,6 +57,7 @@ class Runtime:
     async def close(self) -> None:
         """Stop agents, close every session and browser, then the store."""
         try:
+            await self.revocations.close()
             await self.agents.close()
             await self.sessions.close_all(SHUTDOWN)
         finally:
