@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # What tenants' browsers may reach (browser/egress.py); link-local, DevTools ports and the
+    # server's own ports are always denied.
+    egress: str = "default"  # or "public-only": loopback and private ranges denied too
+    egress_allow: str = ""  # hosts, CIDRs, :ports, comma- or space-separated
+    egress_deny: str = ""
+    # Run each browser as its own unprivileged user in a private mount namespace with the
+    # browser policy, when lanterna runs as root ("auto"); "off" runs it as lanterna's user.
+    browser_isolation: str = "auto"
+    browser_uid_base: int = 1_000_000_000
+
     # Hostile tenants: how soon a revoked key loses its sockets, agents and sessions (a cheap
     # indexed query per interval), and how much each tenant may keep in upload storage.
     revocation_poll_s: float = Field(default=0.3, gt=0, le=10)

@@ -18,7 +18,7 @@ from lanterna.browser import BrowserPool, BrowserSession, SessionOptions, find_c
 from lanterna.browser.profile import MARKER, create_profile_dir
 from lanterna.config import Settings
 from lanterna.errors import CapacityError, ChromiumNotFoundError, ConflictError
-from tests.fixtures.engine import OFFLINE_ARGS, StaticSite, engine_settings
+from tests.fixtures.engine import OFFLINE_ARGS, StaticSite, browser_profile_root, engine_settings
 
 
 def processes_using(root: Path) -> list[psutil.Process]:
@@ -60,7 +60,7 @@ async def own_pool(tmp_path: Path, expired: list[tuple[BrowserSession, str]]) ->
         engine_settings(),
         size=1,
         on_expire=on_expire,
-        profile_root=tmp_path / "profiles",
+        profile_root=browser_profile_root(),
         extra_args=OFFLINE_ARGS,
     )
     await pool.start()
@@ -118,7 +118,7 @@ def _alive(pid: int) -> bool:
 
 
 async def test_twenty_cycles_leave_no_process_and_no_profile(own_pool: BrowserPool, tmp_path: Path) -> None:
-    root = tmp_path / "profiles"
+    root = own_pool.profile_root
     for _ in range(20):
         session = await own_pool.acquire()
         await session.page.goto("about:blank")
@@ -145,7 +145,7 @@ async def test_session_options(pool: BrowserPool) -> None:
 
 
 async def test_capacity_limit(tmp_path: Path) -> None:
-    pool = BrowserPool(engine_settings(), size=0, max_browsers=1, profile_root=tmp_path / "p")
+    pool = BrowserPool(engine_settings(), size=0, max_browsers=1, profile_root=browser_profile_root())
     await pool.start()
     try:
         first = await pool.acquire()
@@ -186,7 +186,7 @@ async def test_a_crashed_browser_closes_its_session(
 
 
 async def test_start_sweeps_orphans_of_dead_owners(tmp_path: Path) -> None:
-    root = tmp_path / "profiles"
+    root = browser_profile_root()
     orphan = create_profile_dir(root)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

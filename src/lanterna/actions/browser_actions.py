@@ -33,6 +33,7 @@ from lanterna.actions.models import (
     SwitchTab,
     Wait,
 )
+from lanterna.browser.egress import Rule
 from lanterna.errors import LanternaError
 from lanterna.scrape.markdown import scrape_page
 
@@ -101,6 +102,10 @@ def _check_status(response: Response | None) -> None:
 
 async def _goto(ctx: ActionContext, page: Page, raw_url: str) -> str:
     url = normalise_url(raw_url)
+    refusal = ctx.session.egress.check_url(url)
+    if refusal is not None:
+        raise ActionFailed(refusal.message)
+    refused_before = len(ctx.session.refusals)
     try:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=ctx.navigation_timeout_ms)
     except PlaywrightTimeoutError as exc:
@@ -109,10 +114,29 @@ async def _goto(ctx: ActionContext, page: Page, raw_url: str) -> str:
         ) from exc
     except PlaywrightError as exc:
         await _error_page_committed(page, exc)
-        raise ActionFailed(f"could not open {url}: {_net_error(exc)}") from exc
+        raise ActionFailed(
+            _refused_since(ctx, refused_before) or f"could not open {url}: {_net_error(exc)}"
+        ) from exc
     await _load_grace(page)
+    if response is not None and response.status == 403 and (message := _refused_since(ctx, refused_before)):
+        raise ActionFailed(message)  # the proxy refused the address a name resolved to, or a redirect
     _check_status(response)
     return f"navigated to {page.url}"
+
+
+def _refused_since(ctx: ActionContext, count_before: int) -> str | None:
+    """Why the egress proxy refused this navigation (or a redirect of it), if it did."""
+    refusals = list(ctx.session.refusals)
+    new = refusals[count_before:] if count_before <= len(refusals) else refusals[-1:]
+    if not new:
+        return None
+    refusal = new[0]
+    if refusal.rule is Rule.UNRESOLVABLE:
+        return (
+            f"could not open {refusal.target}: ERR_NAME_NOT_RESOLVED "
+            "(the host name does not resolve; check the address)"
+        )
+    return refusal.message
 
 
 def _net_error(exc: PlaywrightError) -> str:

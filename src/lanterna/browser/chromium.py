@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 
+from lanterna.browser.egress import BROWSER_SERVICE_HOSTS
 from lanterna.browser.profile import wait_until_exited
 from lanterna.config import Settings
 from lanterna.errors import ChromiumNotFoundError, LanternaError
@@ -20,6 +21,12 @@ from lanterna.errors import ChromiumNotFoundError, LanternaError
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 DEFAULT_WINDOW = (1280, 720)
 LAUNCH_TIMEOUT_S = 30.0
+BROWSER_SERVICE_URLS = {
+    "gaia-url": BROWSER_SERVICE_HOSTS[0],
+    "google-apis-url": BROWSER_SERVICE_HOSTS[1],
+    "lso-url": BROWSER_SERVICE_HOSTS[2],
+    "component-updater=url-source": BROWSER_SERVICE_HOSTS[3],
+}
 # For a browser driven by a program: background tabs keep running their timers, script-opened
 # tabs are allowed, and no start-up work or network traffic serves a human user.
 AUTOMATION_ARGS = (
@@ -38,7 +45,21 @@ AUTOMATION_ARGS = (
     "--password-store=basic",
     "--mute-audio",
     "--disable-features=Translate,MediaRouter,OptimizationHints,LensOverlay,PaintHolding,HttpsUpgrades,"
-    "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch,AvoidUnnecessaryBeforeUnloadCheckSync",
+    "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch,AvoidUnnecessaryBeforeUnloadCheckSync,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,"
+    "SafeBrowsingRealTimeUrlChecks,DialMediaRouteProvider,GlobalMediaControls,AcceptCHFrame",
+    # No request the tenant did not cause: no Google services, pings, reporting or field trials.
+    "--disable-client-side-phishing-detection",
+    "--disable-domain-reliability",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--disable-field-trial-config",
+    "--no-pings",
+    "--safebrowsing-disable-auto-update",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # The browser's own account and update calls go to names that never resolve (RFC 6761):
+    # the proxy refuses them without a lookup, so nothing leaves the machine.
+    *(f"--{flag}=https://{host}" for flag, host in BROWSER_SERVICE_URLS.items()),
 )
 
 
@@ -89,8 +110,13 @@ def chromium_command(
     extra_args: list[str] | None = None,
     window: tuple[int, int] = DEFAULT_WINDOW,
     user_agent: str | None = None,
+    proxy_url: str | None = None,
 ) -> list[str]:
-    """The full command line of one headless browser with a loopback debugging socket."""
+    """The full command line of one headless browser with a loopback debugging socket.
+
+    With ``proxy_url`` every request goes through that proxy, loopback included (Chromium
+    bypasses proxies for loopback unless told ``<-loopback>``)."""
+    proxy = [f"--proxy-server={proxy_url}", "--proxy-bypass-list=<-loopback>"] if proxy_url else []
     args = [
         binary,
         "--headless=new",
@@ -102,6 +128,7 @@ def chromium_command(
         # Back/forward from the cache fires no load events: history actions would wait in vain.
         "--disable-back-forward-cache",
         *settings.chromium_arg_list,
+        *proxy,
     ]
     if user_agent:
         args.append(f"--user-agent={user_agent}")
@@ -118,6 +145,7 @@ class ChromiumProcess:
     profile_dir: Path
     port: int
     ws_path: str
+    uid: int | None = None  # its own unprivileged user, when isolated
 
     @property
     def pid(self) -> int:
@@ -132,8 +160,12 @@ class ChromiumProcess:
         return f"http://127.0.0.1:{self.port}"
 
 
-async def launch_chromium(command: list[str], profile_dir: Path) -> ChromiumProcess:
-    """Start Chromium in a new process group and wait until its debugging port is known."""
+async def launch_chromium(
+    command: list[str], profile_dir: Path, *, env: dict[str, str] | None = None
+) -> ChromiumProcess:
+    """Start Chromium in a new process group and wait until its debugging port is known.
+
+    ``env`` is its whole environment (default: this process's, with the profile's config home)."""
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.DEVNULL,
@@ -142,7 +174,7 @@ async def launch_chromium(command: list[str], profile_dir: Path) -> ChromiumProc
         start_new_session=True,  # own process group: release kills renderers and helpers too
         # The crash handler leaves the process group; this puts the profile path in its command
         # line so that release and the orphan sweep can find it.
-        env={**os.environ, "XDG_CONFIG_HOME": str(profile_dir / "config")},
+        env=env if env is not None else {**os.environ, "XDG_CONFIG_HOME": str(profile_dir / "config")},
     )
     port_file = profile_dir / "DevToolsActivePort"
     deadline = time.monotonic() + LAUNCH_TIMEOUT_S

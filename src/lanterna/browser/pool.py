@@ -23,6 +23,7 @@ from lanterna.browser.chromium import (
     kill_process_group,
 )
 from lanterna.browser.chromium import launch_chromium as _launch_process
+from lanterna.browser.egress import EgressPolicy
 from lanterna.browser.profile import (
     create_profile_dir,
     default_profile_root,
@@ -31,6 +32,8 @@ from lanterna.browser.profile import (
     sweep_orphans,
     write_marker,
 )
+from lanterna.browser.proxy import EgressProxy
+from lanterna.browser.sandbox import BrowserSandbox, detect_isolation
 from lanterna.browser.session import BrowserSession, SessionOptions
 from lanterna.config import Settings, get_settings
 from lanterna.errors import CapacityError, ConflictError
@@ -47,6 +50,7 @@ KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 class _Browser:
     chromium: ChromiumProcess
     browser: Browser
+    proxy: EgressProxy
 
 
 class BrowserPool:
@@ -67,6 +71,7 @@ class BrowserPool:
         on_expire: ExpireCallback | None = None,
         profile_root: Path | None = None,
         extra_args: list[str] | None = None,
+        server_ports: set[int] | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.size = self.settings.pool_size if size is None else size
@@ -74,6 +79,14 @@ class BrowserPool:
         self.on_expire = on_expire
         self.profile_root = profile_root or default_profile_root()
         self.extra_args = list(extra_args or [])  # appended to every launch (e.g. host-resolver rules)
+        # Ports of this host no page may reach: the server's, every browser's DevTools and proxy port.
+        self.server_ports = set(server_ports or ())
+        self.egress = EgressPolicy.from_settings(
+            self.settings, protected_ports=self.protected_ports, server_ports=lambda: self.server_ports
+        )
+        self.sandbox = BrowserSandbox(
+            detect_isolation(self.settings.browser_isolation), uid_base=self.settings.browser_uid_base
+        )
         self._binary: str | None = None
         self._playwright: Playwright | None = None
         self._warm: list[_Browser] = []
@@ -81,6 +94,8 @@ class BrowserPool:
         self._warming = 0  # of which by the refill loop
         self._waiting = 0  # acquires waiting for one of those
         self._sessions: dict[str, BrowserSession] = {}
+        self._entries: dict[str, _Browser] = {}  # session id -> its browser, for protected_ports
+        self._proxy_ports: set[int] = set()  # of launches still under way
         self._acquiring: set[str] = set()  # ids of acquires under way
         self._refill_needed = asyncio.Event()
         self._warm_ready = asyncio.Condition()
@@ -150,6 +165,16 @@ class BrowserPool:
     def sessions(self) -> list[BrowserSession]:
         return list(self._sessions.values())
 
+    def protected_ports(self) -> set[int]:
+        """The server's ports and every browser's DevTools and proxy port."""
+        entries = [*self._warm, *self._entries.values()]
+        return {
+            *self.server_ports,
+            *(e.chromium.port for e in entries),
+            *(e.proxy.port for e in entries),
+            *self._proxy_ports,
+        }
+
     def _total(self) -> int:
         return len(self._sessions) + len(self._warm) + self._launching
 
@@ -171,14 +196,25 @@ class BrowserPool:
             if entry is None:
                 entry = await self._launch_within_cap(options)
             # Counted as live from here on, with no await in between: the cap holds under concurrency.
-            session = BrowserSession(session_id, entry.chromium, entry.browser, options, self.settings)
+            session = BrowserSession(
+                session_id,
+                entry.chromium,
+                entry.browser,
+                options,
+                self.settings,
+                egress=self.egress,
+                proxy=entry.proxy,
+            )
+            entry.proxy.label = session_id
             self._sessions[session_id] = session
+            self._entries[session_id] = entry
         finally:
             self._acquiring.discard(session_id)
         try:
             await session.prepare()
         except BaseException:
             self._sessions.pop(session_id, None)
+            self._entries.pop(session_id, None)
             session.closed, session.closed_reason = True, "could not be prepared"
             await self._dispose(entry)
             raise
@@ -193,7 +229,9 @@ class BrowserPool:
         session.closed = True
         session.closed_reason = reason
         self._sessions.pop(session.id, None)
-        await self._dispose(_Browser(session.chromium, session.browser))
+        entry = self._entries.pop(session.id, None)
+        if entry is not None:
+            await self._dispose(entry)
         self._refill_needed.set()
 
     async def _take_warm(self) -> _Browser | None:
@@ -245,6 +283,10 @@ class BrowserPool:
     async def _launch_unshielded(self, options: SessionOptions) -> _Browser:
         assert self._binary is not None and self._playwright is not None
         profile_dir = create_profile_dir(self.profile_root)
+        proxy = EgressProxy(self.egress)
+        await proxy.start()
+        self._proxy_ports.add(proxy.port)
+        uid = self.sandbox.allocate_uid()
         window = (options.viewport_width or 1280, options.viewport_height or 720)
         command = chromium_command(
             self._binary,
@@ -253,11 +295,17 @@ class BrowserPool:
             extra_args=[*self.extra_args, *(options.chrome_args or [])],
             window=window,
             user_agent=options.user_agent,
+            proxy_url=proxy.url,
         )
         try:
-            chromium = await _launch_process(command, profile_dir)
+            policy = self.sandbox.prepare_profile(profile_dir, uid, proxy.url, self._binary)
+            command = self.sandbox.command(command, uid=uid, policy=policy, binary=self._binary)
+            chromium = await _launch_process(command, profile_dir, env=self.sandbox.environment(profile_dir))
+            chromium.uid = uid
         except BaseException:
             remove_profile_dir(profile_dir)
+            await self._close_proxy(proxy)
+            self.sandbox.release_uid(uid)
             raise
         try:
             write_marker(profile_dir, browser_pid=chromium.pid)
@@ -269,6 +317,8 @@ class BrowserPool:
         except BaseException as exc:
             await kill_process_group(chromium.process, grace_s=0)
             remove_profile_dir(profile_dir)
+            await self._close_proxy(proxy)
+            self.sandbox.release_uid(uid)
             if isinstance(exc, PlaywrightError):
                 # Seen when many browsers start at once on few cores: a retry usually succeeds.
                 raise CapacityError(
@@ -277,11 +327,18 @@ class BrowserPool:
                     "fewer sessions at once"
                 ) from exc
             raise
-        return _Browser(chromium, browser)
+        self._proxy_ports.discard(proxy.port)
+        return _Browser(chromium, browser, proxy)
+
+    async def _close_proxy(self, proxy: EgressProxy) -> None:
+        self._proxy_ports.discard(proxy.port)
+        await proxy.close()
 
     async def _dispose(self, entry: _Browser) -> None:
         await kill_process_group(entry.chromium.process, grace_s=KILL_GRACE_S)
         discarded = await asyncio.to_thread(discard_profile, entry.chromium.profile_dir)
+        await entry.proxy.close()
+        self.sandbox.release_uid(entry.chromium.uid)
         # Every process is dead by now; the tree itself is deleted off the caller's path.
         task = asyncio.create_task(asyncio.to_thread(remove_profile_dir, discarded))
         self._deleting.add(task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,8 @@ from playwright.async_api import Browser, BrowserContext, Page
 from pydantic import BaseModel, Field
 
 from lanterna.browser.chromium import DEFAULT_WINDOW, ChromiumProcess
+from lanterna.browser.egress import EgressPolicy, EgressRefusal
+from lanterna.browser.proxy import EgressProxy
 from lanterna.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -53,8 +56,16 @@ class BrowserSession:
         browser: Browser,
         options: SessionOptions,
         settings: Settings | None = None,
+        egress: EgressPolicy | None = None,
+        proxy: EgressProxy | None = None,
     ) -> None:
         self.id = session_id
+        # What this session's pages may reach; also judged by the proxy the browser must use.
+        self.egress = egress or EgressPolicy()
+        # The forward proxy all of this browser's traffic goes through, and the latest requests
+        # it refused (subresources included).
+        self.proxy = proxy
+        self.refusals: deque[EgressRefusal] = proxy.refusals if proxy is not None else deque(maxlen=100)
         self.settings = settings or get_settings()  # timeouts for actions on this session
         self.chromium = chromium
         self.browser = browser

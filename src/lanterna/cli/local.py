@@ -71,6 +71,10 @@ class LocalServer:
 
         self._tmp = tempfile.TemporaryDirectory(prefix="lanterna-", ignore_cleanup_errors=True)
         home = Path(self._tmp.name)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
         self.settings = self._base_settings.model_copy(
             update={
                 "home": home,
@@ -78,14 +82,11 @@ class LocalServer:
                 # One run needs one browser; warming more only competes with it for the CPU.
                 "pool_size": min(self._base_settings.pool_size, self._pool_size),
                 "host": "127.0.0.1",
+                "port": port,  # the browsers' egress policy keeps pages off the server's own port
             }
         )
         self.api_key = asyncio.run(_create_key(self.settings.resolved_database_url))
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
         config = uvicorn.Config(
             create_app(self.settings), log_level="warning", lifespan="on", access_log=False
         )

@@ -11,6 +11,7 @@ from lanterna.runs.connections import ConnectionRegistry
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import Store
+from lanterna.store.uploads import UploadStorage
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +24,16 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.pool = BrowserPool(settings, on_expire=self._on_expire)
+        self.pool = BrowserPool(settings, on_expire=self._on_expire, server_ports={settings.port})
         self.sessions = SessionService(store=store, pool=self.pool, settings=settings)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
         self.connections = ConnectionRegistry()
+        self.uploads = UploadStorage(
+            settings.home,
+            max_file_bytes=settings.upload_max_file_bytes,
+            max_tenant_bytes=settings.upload_max_tenant_bytes,
+            max_files=settings.upload_max_files,
+        )
         self.revocations = RevocationWatcher(
             store=store,
             connections=self.connections,

@@ -19,7 +19,7 @@ from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
-from lanterna.server.routes import agents, sessions
+from lanterna.server.routes import agents, sessions, storage
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(sessions.router)
     app.include_router(agents.router)
+    app.include_router(storage.router)
     app.include_router(cdp.router)
 
     # After every WebSocket route: any other path gets a reason instead of Starlette's bare 403.
@@ -101,10 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
     """Run the API with uvicorn until SIGINT/SIGTERM, then close every session and browser."""
     settings = settings or get_settings()
+    # The bound port is the one pages must not reach (the egress policy protects it).
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": settings.port if port is None else port}
+    )
     config = uvicorn.Config(
         create_app(settings),
-        host=host or settings.host,
-        port=settings.port if port is None else port,
+        host=settings.host,
+        port=settings.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ws_max_size=64 * 1024 * 1024,  # CDP screenshots are large
         log_level="info",
