@@ -253,3 +253,28 @@ class ApiKeyInfo(BaseModel):
     prefix: str
     created_at: UtcDateTime
     revoked_at: UtcDateTime | None = None
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+class FileInfo(BaseModel):
+    """One file in a tenant's upload storage (notte's ``FileInfo``)."""
+
+    name: str
+    size: int
+    file_ext: str
+    updated_at: UtcDateTime | None = None
+
+
+class FileUploadResponse(BaseModel):
+    """``POST /storage/uploads/{name}``: ``success`` as notte's client reads it, plus the stored file."""
+
+    success: bool
+    file: FileInfo | None = None
+
+
+class FileListResponse(BaseModel):
+    """``GET /storage/uploads``."""
+
+    files: list[FileInfo]

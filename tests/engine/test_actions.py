@@ -342,12 +342,16 @@ async def test_select_in_an_aria_combobox(tab: BrowserSession, static_site: Stat
 
 async def test_upload_a_file(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "upload.html")
-    report = PAGES_DIR / "files" / "report.csv"
-    direct = await run(tab, type="upload_file", selector="#doc", file_path=str(report))
+    files = [PAGES_DIR / "files"]  # as the tenant's uploads folder
+    direct = await execute(
+        tab, {"type": "upload_file", "selector": "#doc", "file_path": "report.csv"}, file_roots=files
+    )
     assert direct.success and await text_of(tab, "#upload-out") == "doc: report.csv"
     await observe(tab)
-    chooser = await run(
-        tab, type="upload_file", id=element_id(tab, "button", "Choose a photo"), file_path=str(report)
+    chooser = await execute(
+        tab,
+        {"type": "upload_file", "id": element_id(tab, "button", "Choose a photo"), "file_path": "report.csv"},
+        file_roots=files,
     )
     assert chooser.success, chooser.message
     assert await text_of(tab, "#upload-out") == "photo: report.csv"
@@ -358,9 +362,15 @@ async def test_upload_fails_for_a_missing_file_or_a_non_file_element(
 ) -> None:
     await open_page(tab, static_site, "upload.html")
     missing = await run(tab, type="upload_file", selector="#doc", file_path="/no/such/file.txt")
-    assert not missing.success and "does not exist" in missing.message
-    heading = await run(
-        tab, type="upload_file", selector="h1", file_path=str(PAGES_DIR / "files" / "report.csv"), timeout=500
+    assert not missing.success and "is not one of your files" in missing.message
+    host_path = await run(
+        tab, type="upload_file", selector="#doc", file_path=str(PAGES_DIR / "files" / "report.csv")
+    )
+    assert not host_path.success and "POST /storage/uploads/{name}" in host_path.message
+    heading = await execute(
+        tab,
+        {"type": "upload_file", "selector": "h1", "file_path": "report.csv", "timeout": 500},
+        file_roots=[PAGES_DIR / "files"],
     )
     assert not heading.success and "opened no file chooser" in heading.message
 

@@ -258,3 +258,35 @@ def test_messages_that_are_not_commands_are_refused(
     assert isinstance(verdict, Refused) and says in verdict.message, verdict
     body = json.loads(verdict.response)
     assert body["error"]["code"] == ERROR_CODE and body["error"]["message"].startswith("lanterna refused ")
+
+
+def event(method: str, params: dict[str, Any]) -> str:
+    return json.dumps({"method": method, "params": params}, separators=(",", ":"))
+
+
+def test_sessions_on_the_browsers_own_pages_only_let_go(rules: CdpFilter) -> None:
+    webui = {"targetId": "T1", "type": "page", "url": "chrome://omnibox-popup.top-chrome/"}
+    rules.observe(event("Target.attachedToTarget", {"sessionId": "S1", "targetInfo": webui}))
+    error_page = {"targetId": "T2", "type": "page", "url": "chrome-error://chromewebdata/"}
+    rules.observe(event("Target.attachedToTarget", {"sessionId": "S2", "targetInfo": error_page}))
+    refusal = refused(
+        rules, command("Runtime.evaluate", {"expression": "1"}, sessionId="S1"), Reason.BROWSER_PAGE
+    )
+    assert "chrome://omnibox-popup.top-chrome/" in refusal.message and refusal.session_id == "S1"
+    passed(rules, command("Runtime.runIfWaitingForDebugger", sessionId="S1"))
+    passed(rules, command("Runtime.evaluate", {"expression": "1"}, sessionId="S2"))  # a tab's error page
+    # A tab that becomes one of the browser's pages is closed off too; one that leaves it, opened again.
+    rules.observe(
+        event("Target.targetInfoChanged", {"targetInfo": {**error_page, "url": "devtools://devtools/x"}})
+    )
+    refused(rules, command("Runtime.evaluate", sessionId="S2"), Reason.BROWSER_PAGE)
+    rules.observe(event("Target.targetInfoChanged", {"targetInfo": {**webui, "url": "about:blank"}}))
+    passed(rules, command("Runtime.evaluate", sessionId="S1"))
+    rules.observe(event("Target.detachedFromTarget", {"sessionId": "S2"}))
+    passed(rules, command("Runtime.evaluate", sessionId="S2"))  # unknown session: the browser answers
+    for junk in (
+        '{"method":"Target.attachedToTarget"}',
+        '{"method":"Target.x',
+        '{"method":"Target.targetCreated","params":[]}',
+    ):
+        rules.observe(junk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
@@ -17,6 +18,8 @@ class ActionContext:
     session: BrowserSession
     timeout_ms: int  # for finding and acting on an element
     navigation_timeout_ms: int
+    # Folders upload_file may take files from (the tenant's uploads) besides the session's downloads.
+    file_roots: tuple[Path, ...] = ()
 
     @property
     def page(self) -> Page:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
+import mimetypes
+import os
+from pathlib import Path, PurePosixPath
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page
+from playwright.async_api import FilePayload, Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
@@ -22,8 +24,15 @@ from lanterna.actions.models import (
     UploadFile,
     _InteractionBase,
 )
+from lanterna.store.uploads import plain_name, read_plain_file
 
 NEW_TAB_WAIT_S = 2.0
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Playwright refuses larger in-memory files
+HOW_TO_UPLOAD = (
+    "upload_file takes the name of a file you uploaded (POST /storage/uploads/{name}, or "
+    "client.files.upload(path) with the SDK) or of a file this session downloaded, never a path on the "
+    "server"
+)
 DOWNLOAD_SAVE_TIMEOUT_S = 120.0
 
 _OPENS_NEW_TAB_JS = """e => {
@@ -98,7 +107,7 @@ async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple
         if isinstance(action, SelectDropdownOption):
             return await _select(ctx, target, action.value, timeout), None
         if isinstance(action, UploadFile):
-            return await _upload(target, action, timeout), None
+            return await _upload(ctx, target, action, timeout), None
         if isinstance(action, DownloadFile):
             return await _download(ctx, target, timeout)
     except ActionFailed:
@@ -200,15 +209,35 @@ async def _select_aria(ctx: ActionContext, target: Target, value: str, timeout: 
     raise ActionFailed(f"{target.label} shows no option '{value}'{hint}")
 
 
-async def _upload(target: Target, action: UploadFile, timeout: int) -> str:
-    path = Path(action.file_path).expanduser()
-    if not path.is_file():
-        raise ActionFailed(
-            f"file '{action.file_path}' does not exist on the machine running the browser; "
-            "give the path of an existing file"
-        )
+def _file_to_upload(ctx: ActionContext, file_path: str) -> FilePayload:
+    """The named file from the tenant's uploads or the session's downloads, read without following
+    symlinks; ``ActionFailed`` for anything else (host paths, ``..``, symlinks out)."""
+    roots = [*ctx.file_roots, ctx.session.downloads_dir]
+    wanted = PurePosixPath(os.path.normpath(file_path)) if file_path else PurePosixPath()
+    if wanted.is_absolute():  # e.g. the path a download_file reported: only directly in a root
+        places = [root for root in roots if os.path.normpath(root) == str(wanted.parent)]
+    else:
+        places = roots if len(wanted.parts) == 1 else []
+    for root in places:
+        content = read_plain_file(root, wanted.name, MAX_UPLOAD_BYTES)
+        if content is not None:
+            mime = mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
+            return {"name": wanted.name, "mimeType": mime, "buffer": content}
+    yours = [f.name for root in ctx.file_roots for f in _listed(root)][:10]
+    listed = f" Your uploads: {', '.join(yours)}." if yours else " You have no uploads yet."
+    raise ActionFailed(f"{file_path!r} is not one of your files: {HOW_TO_UPLOAD}.{listed}")
+
+
+def _listed(root: Path) -> list[Path]:
+    with contextlib.suppress(OSError):
+        return sorted(p for p in root.iterdir() if plain_name(p.name) and p.is_file() and not p.is_symlink())
+    return []
+
+
+async def _upload(ctx: ActionContext, target: Target, action: UploadFile, timeout: int) -> str:
+    payload = _file_to_upload(ctx, action.file_path)
     if await target.locator.evaluate(_IS_FILE_INPUT_JS, timeout=timeout):
-        await target.locator.set_input_files(path, timeout=timeout)
+        await target.locator.set_input_files(payload, timeout=timeout)
     else:
         try:
             async with target.page.expect_file_chooser(timeout=timeout) as chooser_info:
@@ -219,8 +248,8 @@ async def _upload(target: Target, action: UploadFile, timeout: int) -> str:
                 f"{target.label} is not a file input and clicking it opened no file chooser; "
                 "address the file input (e.g. selector 'input[type=file]') instead"
             ) from exc
-        await chooser.set_files(path)
-    return f"uploaded '{path.name}' to {target.label}"
+        await chooser.set_files(payload)
+    return f"uploaded '{payload['name']}' to {target.label}"
 
 
 async def _download(ctx: ActionContext, target: Target, timeout: int) -> tuple[str, DataSpace]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -23,7 +25,11 @@ GUARD_MARGIN_S = 10.0
 
 
 async def execute(
-    session: BrowserSession, action: Action | dict[str, Any], *, settings: Settings | None = None
+    session: BrowserSession,
+    action: Action | dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    file_roots: Sequence[Path] = (),
 ) -> ExecutionResult:
     """Run ``action`` on the session's active tab.
 
@@ -32,6 +38,7 @@ async def execute(
     not a valid action raises ``InvalidRequestError``. Callers serialise with ``session.lock``.
     Time limits come from ``settings`` or else the session's (``LANTERNA_ACTION_TIMEOUT_MS``,
     ``LANTERNA_NAVIGATION_TIMEOUT_MS``); an action's own ``timeout`` wins for element actions.
+    ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder.
     """
     try:
         parsed = parse_action(action)
@@ -44,6 +51,7 @@ async def execute(
         session=session,
         timeout_ms=settings.action_timeout_ms,
         navigation_timeout_ms=settings.navigation_timeout_ms,
+        file_roots=tuple(file_roots),
     )
     success, message, data = await _run(ctx, parsed)
     session.touch()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -99,8 +100,10 @@ class _Run:
         task: AgentTask,
         on_step: Callable[[AgentStep], Awaitable[None]],
         stop: asyncio.Event,
+        file_roots: tuple[Path, ...] = (),
     ) -> None:
         self.session = session
+        self.file_roots = file_roots
         self.reasoner = reasoner
         self.task = task
         self.on_step = on_step
@@ -148,7 +151,7 @@ class _Run:
         started = _now()
         try:
             async with self.session.lock:
-                result = await execute(self.session, action)
+                result = await execute(self.session, action, file_roots=self.file_roots)
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
             self.check_session()
             result = ExecutionResult(
@@ -300,10 +303,12 @@ async def run_agent(
     *,
     on_step: Callable[[AgentStep], Awaitable[None]],
     stop: asyncio.Event,
+    file_roots: Sequence[Path] = (),
 ) -> AgentOutcome:
     """Run ``task`` in ``session`` until it ends; every step goes to ``on_step`` as it happens.
 
     Never raises for a failed run: reasoner errors, a dead session and exhausted limits all end
-    in an ``AgentOutcome`` with ``success=False`` and an answer that says why.
+    in an ``AgentOutcome`` with ``success=False`` and an answer that says why. ``upload_file``
+    takes files only from ``file_roots`` and the session's downloads folder.
     """
-    return await _Run(session, reasoner, task, on_step, stop).run()
+    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots)).run()

@@ -27,6 +27,7 @@ from lanterna.runs.events import AgentEvents
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
 from lanterna.store.tables import utcnow
+from lanterna.store.uploads import uploads_folder
 from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ class _Run:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     session_closed: str | None = None  # why the session ended under the agent, if it did
-    stopped_because: str | None = None  # why the server stopped it (e.g. its API key was revoked)
     shut_down: bool = False  # the server is shutting down
+    stopped_because: str | None = None  # why the server stopped it (e.g. its API key was revoked)
 
     @property
     def agent_id(self) -> str:
@@ -274,7 +275,14 @@ class AgentService:
             await run.events.publish(step)
 
         try:
-            outcome = await run_agent(run.browser, reasoner, task, on_step=on_step, stop=run.stop)
+            outcome = await run_agent(
+                run.browser,
+                reasoner,
+                task,
+                on_step=on_step,
+                stop=run.stop,
+                file_roots=(uploads_folder(self._settings.home, run.tenant),),
+            )
         except asyncio.CancelledError:
             # Only this service cancels a run, after the stop grace period ran out.
             outcome = AgentOutcome(

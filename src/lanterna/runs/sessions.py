@@ -25,6 +25,7 @@ from lanterna.perception.observe import observe as observe_page
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
 from lanterna.store.tables import utcnow
+from lanterna.store.uploads import uploads_folder
 from lanterna.wire import (
     Cookie,
     ObserveRequest,
@@ -252,7 +253,8 @@ class SessionService:
     async def execute(self, tenant: str, session_id: str, action: Action) -> ExecutionResult:
         """Run one action and persist its result (which advances the session's offset)."""
         async with self.using(tenant, session_id) as browser:
-            result = await execute_action(browser, action)
+            uploads = uploads_folder(self._settings.home, tenant)
+            result = await execute_action(browser, action, file_roots=(uploads,))
             await self._store.sessions.add_action(session_id, result)
         return result
 

@@ -7,15 +7,17 @@ import atexit
 import contextlib
 import os
 import weakref
+from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
-from lanterna.errors import AuthenticationError
+from lanterna.errors import AuthenticationError, InvalidRequestError, LanternaError
 from lanterna.sdk import agents, fallback, sessions
 from lanterna.sdk.loop import BackgroundLoop
 from lanterna.sdk.results import AgentStatus
 from lanterna.sdk.transport import Transport
-from lanterna.wire import Page, SessionResponse
+from lanterna.wire import FileInfo, FileListResponse, FileUploadResponse, Page, SessionResponse
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 
@@ -63,6 +65,7 @@ class Client:
         self._deferred: set[sessions.Session] = set()
         self.sessions = SessionsApi(self)
         self.agents = AgentsApi(self)
+        self.files = FilesApi(self)
         _OPEN_CLIENTS.add(self)
         # A client dropped without close() still ends its thread and connections.
         self._finalizer = weakref.finalize(self, _release, self._loop, self._transport)
@@ -226,6 +229,30 @@ class AgentsApi:
         """Stop an agent by id (it finishes its current action); returns its status."""
         call = self._client._transport.call(AgentStatus, "DELETE", f"/agents/{agent_id}/stop")
         return self._client._loop.run_sync(call)
+
+
+class FilesApi:
+    """``client.files``: your upload storage. ``upload_file`` actions take these files by name."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def upload(self, path: str | Path, name: str | None = None) -> FileInfo:
+        """Upload a local file (as ``name``, default its file name); replaces a file of that name."""
+        local = Path(path)
+        if not local.is_file():
+            raise InvalidRequestError(f"cannot upload {str(local)!r}: no such file on this machine")
+        target = f"/storage/uploads/{quote(name or local.name, safe='')}"
+        call = self._client._transport.call(FileUploadResponse, "POST", target, content=local.read_bytes())
+        uploaded = self._client._loop.run_sync(call)
+        if uploaded.file is None:
+            raise LanternaError(f"the server stored {local.name!r} but did not describe it")
+        return uploaded.file
+
+    def list(self) -> list[FileInfo]:
+        """Your uploaded files, by name."""
+        call = self._client._transport.call(FileListResponse, "GET", "/storage/uploads")
+        return self._client._loop.run_sync(call).files
 
 
 _OPEN_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()

@@ -82,11 +82,20 @@ class Transport:
         )
 
     async def request(
-        self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
     ) -> Any:
-        """Send one request; return the parsed JSON body or raise the matching ``LanternaError``."""
+        """Send one request (a JSON body, or raw ``content``); return the parsed JSON body or raise
+        the matching ``LanternaError``."""
         try:
-            response = await self._client().request(method, path, json=json_body, params=params)
+            response = await self._client().request(
+                method, path, json=json_body, params=params, content=content
+            )
         except httpx.TimeoutException as e:
             raise ServerUnavailableError(
                 f"lanterna server at {self.server_url} did not answer {method} {path} in time ({e!r})"
@@ -110,9 +119,10 @@ class Transport:
         *,
         json_body: Any = None,
         params: dict[str, Any] | None = None,
+        content: bytes | None = None,
     ) -> M:
         """Send one request and validate the answer as ``model``."""
-        data = await self.request(method, path, json_body=json_body, params=params)
+        data = await self.request(method, path, json_body=json_body, params=params, content=content)
         try:
             return model.model_validate(data)
         except ValidationError as e:

@@ -1,5 +1,8 @@
 """The CDP proxy: ``/sessions/{id}/cdp?token=…`` relays a client to that session's browser only.
 
+Every client→browser message passes ``cdp_filter`` first; a refused one is answered with a
+CDP error and never reaches the browser.
+
 The token and tenant are checked before the WebSocket is accepted; an unknown session, or
 another tenant's, is refused with an HTTP 404 (401 without a valid key, 409 when closed).
 """
@@ -17,7 +20,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from websockets.asyncio.client import ClientConnection
 
 from lanterna.errors import LanternaError, NotFoundError
+from lanterna.runs.sessions import CdpEndpoint
 from lanterna.server.auth import authenticate, runtime_of
+from lanterna.server.cdp_filter import CdpFilter, Forward, Reason
 from lanterna.server.errors import error_response
 from lanterna.server.revocation import serve_until_revoked
 
@@ -37,29 +42,36 @@ async def _deny(websocket: WebSocket, status: int, message: str) -> None:
         await websocket.close(code=4000 + status, reason=message[:120])
 
 
-async def _pump_client_to_browser(websocket: WebSocket, upstream: ClientConnection) -> None:
+async def _pump_client_to_browser(websocket: WebSocket, upstream: ClientConnection, rules: CdpFilter) -> None:
+    """Forward what ``rules`` passes; answer what it refuses with a CDP error for that id."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        if message.get("text") is not None:
-            await upstream.send(message["text"])
-        elif message.get("bytes") is not None:
-            await upstream.send(message["bytes"])
+        text = message.get("text")
+        verdict = rules.judge(text if text is not None else message.get("bytes") or b"")
+        if isinstance(verdict, Forward):
+            await upstream.send(verdict.text)
+        else:
+            # Clients that auto-attach touch the browser's own pages as a matter of course.
+            level = logging.DEBUG if verdict.reason is Reason.BROWSER_PAGE else logging.WARNING
+            log.log(level, "CDP relay refused %s (%s)", verdict.method or "a message", verdict.reason)
+            await websocket.send_text(verdict.response)
 
 
-async def _pump_browser_to_client(websocket: WebSocket, upstream: ClientConnection) -> None:
+async def _pump_browser_to_client(websocket: WebSocket, upstream: ClientConnection, rules: CdpFilter) -> None:
     async for message in upstream:
         if isinstance(message, str):
+            rules.observe(message)  # before the client can learn of a session, the filter knows it
             await websocket.send_text(message)
         else:
             await websocket.send_bytes(message)
 
 
-async def _relay(websocket: WebSocket, upstream_url: str, target_id: str | None) -> None:
+async def _relay(websocket: WebSocket, endpoint: CdpEndpoint, target_id: str | None) -> None:
     try:
         upstream = await websockets.connect(
-            upstream_url, max_size=None, ping_interval=None, open_timeout=_CONNECT_TIMEOUT_S
+            endpoint.url, max_size=None, ping_interval=None, open_timeout=_CONNECT_TIMEOUT_S
         )
     except websockets.InvalidStatus:
         if target_id is None:
@@ -70,11 +82,12 @@ async def _relay(websocket: WebSocket, upstream_url: str, target_id: str | None)
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         await _deny(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
         return
+    rules = CdpFilter(endpoint.egress, endpoint.downloads_dir, endpoint.file_roots)
     async with upstream:
         await websocket.accept()
         tasks = [
-            asyncio.create_task(_pump_client_to_browser(websocket, upstream)),
-            asyncio.create_task(_pump_browser_to_client(websocket, upstream)),
+            asyncio.create_task(_pump_client_to_browser(websocket, upstream, rules)),
+            asyncio.create_task(_pump_browser_to_client(websocket, upstream, rules)),
         ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -96,11 +109,11 @@ async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -
         tenant = await authenticate(websocket)
         if target_id is not None and not _TARGET_ID.match(target_id):
             raise NotFoundError(f"tab target {target_id!r} not found in session {session_id}")
-        upstream_url = await runtime_of(websocket).sessions.cdp_endpoint(tenant, session_id, target_id)
+        endpoint = await runtime_of(websocket).sessions.cdp_endpoint(tenant, session_id, target_id)
     except LanternaError as exc:
         await _deny(websocket, exc.status, exc.message)
         return
-    await serve_until_revoked(websocket, tenant, "cdp", _relay(websocket, upstream_url, target_id))
+    await serve_until_revoked(websocket, tenant, "cdp", _relay(websocket, endpoint, target_id))
 
 
 @router.websocket("/sessions/{session_id}/cdp")

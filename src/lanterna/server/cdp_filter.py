@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from lanterna.browser.egress import EgressRefusal
+from lanterna.browser.egress import ALLOWED_SCHEMES, EgressRefusal
 
 ERROR_CODE = -32000
 STOP_HINT = "stop the session with DELETE /sessions/{id}/stop instead"
@@ -84,6 +84,7 @@ class Reason(StrEnum):
     URL = "url"
     PATH = "path"
     PARAMETER = "parameter"
+    BROWSER_PAGE = "browser-page"
 
 
 # Methods refused with a reason of their own (checked before the domain rules).
@@ -113,6 +114,13 @@ _REFUSED: Mapping[str, tuple[Reason, str]] = {
         "connect to /sessions/{id}/cdp for the browser target",
     ),
 }
+
+
+# On a session attached to one of the browser's own pages (chrome://, devtools://, extensions)
+# only these pass: enough for a client that auto-attaches to let the page run and let go of it.
+_ON_BROWSER_PAGES = frozenset({"Runtime.runIfWaitingForDebugger", "Target.detachFromTarget"})
+# Chromium writes "method" first in every event it sends.
+_TARGET_EVENT = '{"method":"Target.'
 
 
 class UrlJudge(Protocol):
@@ -177,6 +185,33 @@ class CdpFilter:
         self.egress = egress
         self.downloads_dir = str(downloads_dir)
         self.file_roots = tuple(os.path.realpath(root) for root in file_roots)
+        self._session_target: dict[str, str] = {}  # flattened session id -> target id
+        self._browser_pages: dict[str, str] = {}  # target id -> URL, for the browser's own pages
+
+    def observe(self, message: str) -> None:
+        """Learn from a browser→client message which sessions are on the browser's own pages.
+
+        Only ``Target.*`` events are parsed; any other message costs a prefix check.
+        """
+        if not message.startswith(_TARGET_EVENT):
+            return
+        try:
+            event = json.loads(message)
+            method, params = event["method"], event.get("params") or {}
+            if method == "Target.attachedToTarget":
+                self._session_target[params["sessionId"]] = params["targetInfo"]["targetId"]
+            if method in ("Target.attachedToTarget", "Target.targetCreated", "Target.targetInfoChanged"):
+                info = params["targetInfo"]
+                if _is_browser_page(info.get("url", "")):
+                    self._browser_pages[info["targetId"]] = info["url"]
+                else:
+                    self._browser_pages.pop(info["targetId"], None)
+            elif method == "Target.detachedFromTarget":
+                self._session_target.pop(params["sessionId"], None)
+            elif method == "Target.targetDestroyed":
+                self._browser_pages.pop(params["targetId"], None)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return  # not an event of the shape Chromium sends; nothing to learn
 
     def judge(self, message: str | bytes) -> Forward | Refused:
         """Pass ``message`` (maybe with parameters rewritten) or refuse it."""
@@ -199,6 +234,14 @@ class CdpFilter:
         params = parsed.get("params", {})
         if not isinstance(params, dict):
             return Refused(Reason.MALFORMED, method, '"params" must be an object', call_id, session_id)
+        if session_id is not None and method not in _ON_BROWSER_PAGES:
+            page = self._browser_pages.get(self._session_target.get(session_id, ""))
+            if page is not None:
+                why = (
+                    f"this session is attached to one of the browser's own pages ({page[:100]}); "
+                    "only Runtime.runIfWaitingForDebugger and Target.detachFromTarget are allowed there"
+                )
+                return Refused(Reason.BROWSER_PAGE, method, why, call_id, session_id)
         verdict = self._judge_method(method, params)
         if isinstance(verdict, _Deny):
             return Refused(verdict.reason, method, verdict.why, call_id, session_id)
@@ -429,6 +472,12 @@ def _ipv4(host: str) -> str | None:
         raise ValueError(host)
     value = numbers[-1] + sum(n << (8 * (3 - i)) for i, n in enumerate(numbers[:-1]))
     return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+def _is_browser_page(url: str) -> bool:
+    """A page of the browser's own (WebUI, DevTools, extensions); a tab's error page is not one."""
+    scheme = url.partition(":")[0].lower()
+    return bool(url) and scheme not in ALLOWED_SCHEMES and scheme != "chrome-error"
 
 
 def _str(value: object) -> str | None:
