@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from lanterna.actions.execute import execute as execute_action
 from lanterna.actions.models import Action, DataSpace, ExecutionResult, Scrape
 from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
+from lanterna.browser.egress import EgressPolicy
 from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -54,6 +56,17 @@ EXPIRY_REASONS = frozenset({"idle timeout", "max duration reached"})
 class _Live:
     tenant: str
     browser: BrowserSession
+
+
+@dataclass(frozen=True)
+class CdpEndpoint:
+    """Where the CDP relay connects, and what it lets through: URLs the session's egress
+    policy allows, downloads only into ``downloads_dir``, files only from ``file_roots``."""
+
+    url: str
+    egress: EgressPolicy
+    downloads_dir: Path
+    file_roots: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -299,14 +312,16 @@ class SessionService:
             )
         return targets
 
-    async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> str:
-        """The browser's loopback CDP websocket, or that of one page target."""
+    async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> CdpEndpoint:
+        """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
         browser = await self.live(tenant, session_id)
         browser.touch()
-        if target_id is None:
-            return browser.cdp_url
-        parts = urlsplit(browser.cdp_url)
-        return f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
+        url = browser.cdp_url
+        if target_id is not None:
+            parts = urlsplit(browser.cdp_url)
+            url = f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
+        uploads = uploads_folder(self._settings.home, tenant)
+        return CdpEndpoint(url, browser.egress, browser.downloads_dir, (uploads,))
 
     # ----- helpers -----------------------------------------------------------------------
 
