@@ -290,3 +290,11 @@ def test_sessions_on_the_browsers_own_pages_only_let_go(rules: CdpFilter) -> Non
         '{"method":"Target.targetCreated","params":[]}',
     ):
         rules.observe(junk)
+
+
+def test_a_connection_to_one_of_the_browsers_own_pages_only_lets_go(roots: tuple[Path, Path]) -> None:
+    own = CdpFilter(EgressPolicy(), roots[0], target_url="chrome://omnibox-popup.top-chrome/")
+    refused(own, command("Runtime.evaluate", {"expression": "1"}), Reason.BROWSER_PAGE)
+    passed(own, command("Runtime.runIfWaitingForDebugger"))
+    tab = CdpFilter(EgressPolicy(), roots[0], target_url="http://127.0.0.1:8000/demo/")
+    passed(tab, command("Runtime.evaluate", {"expression": "1"}))

@@ -308,7 +308,9 @@ async def test_browser_close_is_refused(cdp: Cdp, api: httpx.AsyncClient, sessio
     await assert_unharmed(cdp, api, session_id, site)
 
 
-async def test_the_browsers_own_pages_cannot_be_scripted(cdp: Cdp) -> None:
+async def test_the_browsers_own_pages_cannot_be_scripted(
+    cdp: Cdp, api: httpx.AsyncClient, session_id: str
+) -> None:
     targets = (await cdp.ok("Target.getTargets"))["targetInfos"]
     own = [t for t in targets if t["url"].startswith(("chrome://", "chrome-untrusted://", "devtools://"))]
     if not own:
@@ -317,6 +319,13 @@ async def test_the_browsers_own_pages_cannot_be_scripted(cdp: Cdp) -> None:
     message = await cdp.refused("Runtime.evaluate", {"expression": "1"}, attached["sessionId"])
     assert "one of the browser's own pages" in message
     await cdp.ok("Target.detachFromTarget", {"sessionId": attached["sessionId"]})
+    # Nor through the tab endpoint, straight at that target.
+    tab = (await api.get(f"/sessions/{session_id}/debug/tab", params={"tab_idx": 0})).json()
+    url = tab["ws_url"].replace(f"/cdp/page/{cdp.tab}", f"/cdp/page/{own[0]['targetId']}")
+    async with websockets.connect(url) as ws:
+        assert "one of the browser's own pages" in await Cdp(ws).refused(
+            "Runtime.evaluate", {"expression": "1"}
+        )
 
 
 # ----- host files ------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class CdpEndpoint:
     egress: EgressPolicy
     downloads_dir: Path
     file_roots: tuple[Path, ...]
+    target_url: str | None = None  # what a page target shows, for a tab endpoint
 
 
 @dataclass(frozen=True)
@@ -316,12 +317,13 @@ class SessionService:
         """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
         browser = await self.live(tenant, session_id)
         browser.touch()
-        url = browser.cdp_url
+        url, target_url = browser.cdp_url, None
         if target_id is not None:
             parts = urlsplit(browser.cdp_url)
             url = f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
+            target_url = await _target_url(browser, target_id)
         uploads = uploads_folder(self._settings.home, tenant)
-        return CdpEndpoint(url, browser.egress, browser.downloads_dir, (uploads,))
+        return CdpEndpoint(url, browser.egress, browser.downloads_dir, (uploads,), target_url)
 
     # ----- helpers -----------------------------------------------------------------------
 
@@ -356,6 +358,20 @@ class SessionService:
             viewport_width=options.viewport_width,
             viewport_height=options.viewport_height,
         )
+
+
+async def _target_url(browser: BrowserSession, target_id: str) -> str | None:
+    """The URL target ``target_id`` shows; None when the browser knows no such target."""
+    cdp = await browser.browser.new_browser_cdp_session()
+    try:
+        info = await cdp.send("Target.getTargetInfo", {"targetId": target_id})
+    except PlaywrightError:
+        return None
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            await cdp.detach()
+    url: str = info["targetInfo"].get("url", "")
+    return url
 
 
 def _cookie_from_playwright(cookie: dict[str, Any]) -> Cookie:

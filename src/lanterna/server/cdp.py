@@ -82,7 +82,9 @@ async def _relay(websocket: WebSocket, endpoint: CdpEndpoint, target_id: str | N
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         await _deny(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
         return
-    rules = CdpFilter(endpoint.egress, endpoint.downloads_dir, endpoint.file_roots)
+    rules = CdpFilter(
+        endpoint.egress, endpoint.downloads_dir, endpoint.file_roots, target_url=endpoint.target_url
+    )
     async with upstream:
         await websocket.accept()
         tasks = [

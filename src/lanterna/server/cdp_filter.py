@@ -179,14 +179,24 @@ class CdpFilter:
 
     ``egress`` judges URLs, ``downloads_dir`` is where every download must land, and
     ``file_roots`` are the folders whose files a page may be handed (upload folders).
+    ``target_url`` is what the target shows when the connection is to one page target.
     """
 
-    def __init__(self, egress: UrlJudge, downloads_dir: Path, file_roots: Iterable[Path] = ()) -> None:
+    def __init__(
+        self,
+        egress: UrlJudge,
+        downloads_dir: Path,
+        file_roots: Iterable[Path] = (),
+        *,
+        target_url: str | None = None,
+    ) -> None:
         self.egress = egress
         self.downloads_dir = str(downloads_dir)
         self.file_roots = tuple(os.path.realpath(root) for root in file_roots)
         self._session_target: dict[str, str] = {}  # flattened session id -> target id
         self._browser_pages: dict[str, str] = {}  # target id -> URL, for the browser's own pages
+        # A connection to one of the browser's own pages is such a session as a whole.
+        self._own_page = target_url if target_url is not None and _is_browser_page(target_url) else None
 
     def observe(self, message: str) -> None:
         """Learn from a browser→client message which sessions are on the browser's own pages.
@@ -234,8 +244,11 @@ class CdpFilter:
         params = parsed.get("params", {})
         if not isinstance(params, dict):
             return Refused(Reason.MALFORMED, method, '"params" must be an object', call_id, session_id)
-        if session_id is not None and method not in _ON_BROWSER_PAGES:
-            page = self._browser_pages.get(self._session_target.get(session_id, ""))
+        if method not in _ON_BROWSER_PAGES:
+            if session_id is None:
+                page = self._own_page
+            else:
+                page = self._browser_pages.get(self._session_target.get(session_id, ""))
             if page is not None:
                 why = (
                     f"this session is attached to one of the browser's own pages ({page[:100]}); "
