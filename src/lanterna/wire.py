@@ -11,7 +11,17 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from lanterna.actions.models import MAX_INT, MAX_LIST, HeaderValue, JsonObject, Name, Selector, Text, Url
+from lanterna.actions.models import (
+    MAX_INT,
+    MAX_LIST,
+    HeaderValue,
+    JsonObject,
+    Name,
+    Selector,
+    TagName,
+    Text,
+    Url,
+)
 from lanterna.agent.models import AgentState, AgentStep
 from lanterna.perception.models import TabInfo
 
@@ -166,7 +176,7 @@ class ScrapeRequest(BaseModel):
     only_images: bool = False
     scrape_links: bool = True
     scrape_images: bool = False
-    ignored_tags: Annotated[list[Name], Field(max_length=100)] | None = None
+    ignored_tags: Annotated[list[TagName], Field(max_length=100)] | None = None
     instructions: Text | None = None
     response_format: JsonObject | None = None
     use_link_placeholders: bool = False

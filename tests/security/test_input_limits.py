@@ -157,6 +157,20 @@ async def test_a_nul_byte_in_the_url_is_a_422_that_says_so(api: httpx.AsyncClien
     assert "the URL contains a NUL character (%00)" in message
 
 
+async def test_an_ignored_tag_must_be_a_tag_name(api: httpx.AsyncClient) -> None:
+    response = await api.post(f"/sessions/{NO_SUCH_SESSION}/page/scrape", json={"ignored_tags": ["p,x{"]})
+    assert "body field 'ignored_tags.0'" in _message(response)
+
+
+async def test_a_body_that_is_not_utf8_is_a_422_saying_so(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        f"/sessions/{NO_SUCH_SESSION}/page/observe",
+        content=b'{"instructions": "\xa6"}',  # 0xa6 alone is not UTF-8
+        headers={"Content-Type": "application/json"},
+    )
+    assert "send a UTF-8 encoded JSON object" in _message(response)
+
+
 async def test_infinity_in_a_cookie_expiry_is_a_422(api: httpx.AsyncClient) -> None:
     body = '{"cookies": [{"name": "n", "value": "v", "domain": "d", "expires": Infinity}]}'
     response = await api.post(

@@ -72,6 +72,8 @@ Selector = Annotated[str, StringConstraints(max_length=MAX_SELECTOR), AfterValid
 Url = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_no_nul)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Code = Annotated[str, StringConstraints(max_length=MAX_CODE), AfterValidator(_no_nul)]
+TagName = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9-]*$")]
+"""An HTML tag name (``nav``, ``aside``, ``my-widget``)."""
 HeaderValue = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_single_line)]
 """A string sent on as an HTTP header or a command-line value: one printable line."""
 JsonObject = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
@@ -151,7 +153,7 @@ class Scrape(_ActionBase):
     only_images: bool = False
     scrape_links: bool = True
     scrape_images: bool = False
-    ignored_tags: Annotated[list[Name], Field(max_length=100)] | None = None
+    ignored_tags: Annotated[list[TagName], Field(max_length=100)] | None = None
     response_format: JsonObject | None = None
 
 

@@ -108,6 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if isinstance(exc.__cause__, LanternaError):  # FastAPI wraps errors of reading the body in a 400
             return await _lanterna_error(request, exc.__cause__)
+        if exc.status_code == 400 and exc.__cause__ is not None:  # e.g. a body that is not UTF-8
+            cause = f"{type(exc.__cause__).__name__}: {exc.__cause__}"[:200]
+            return error_response(
+                422, f"the body could not be read ({cause}); send a UTF-8 encoded JSON object"
+            )
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}; see /docs for the API"
         elif exc.status_code == 405:
