@@ -9,7 +9,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import FilePayload, Locator, Page
+from playwright.async_api import FilePayload, Frame, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
@@ -117,6 +117,58 @@ async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple
     raise ActionFailed(f"unsupported interaction '{action.type}'")
 
 
+class _NavigationWatch:
+    """Main-frame navigations on ``page`` while a click runs: the one requested, and its commit."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.request: Request | None = None
+        self.committed = asyncio.Event()
+
+    def _on_request(self, request: Request) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self.request = request
+            self.committed.clear()
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame and self.request is not None:
+            self.committed.set()
+
+    def __enter__(self) -> _NavigationWatch:
+        self.page.on("request", self._on_request)
+        self.page.on("framenavigated", self._on_navigated)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.page.remove_listener("request", self._on_request)
+        self.page.remove_listener("framenavigated", self._on_navigated)
+
+
+async def _click_started_navigation(
+    ctx: ActionContext, target: Target, watch: _NavigationWatch, exc: PlaywrightTimeoutError
+) -> str:
+    """The click timed out waiting for the navigation it started (a slow server): it went through.
+    Wait for that page within the navigation timeout; raise ``exc`` if no click happened."""
+    clicked = "click action done" in str(exc)  # Playwright's call log says so when it clicked
+    if watch.request is None and not clicked:
+        raise exc
+    page = target.page
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.navigation_timeout_ms / 1000
+    if watch.request is not None:
+        try:
+            await asyncio.wait_for(watch.committed.wait(), ctx.navigation_timeout_ms / 1000)
+        except TimeoutError:
+            return (
+                f"clicked {target.label}; it opened {watch.request.url}, which is still loading after "
+                f"{ctx.navigation_timeout_ms} ms — observe again later, or go back"
+            )
+    remaining_ms = max(0.0, (deadline - loop.time()) * 1000)
+    with contextlib.suppress(PlaywrightError):
+        await page.wait_for_load_state("domcontentloaded", timeout=max(remaining_ms, 1))
+    return f"clicked {target.label}; the page is now {page.url}"
+
+
 async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
     page = target.page
     url_before = page.url
@@ -125,7 +177,12 @@ async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
         opens_tab = bool(await target.locator.evaluate(_OPENS_NEW_TAB_JS, timeout=timeout))
     except PlaywrightError:
         opens_tab = False
-    await target.locator.click(timeout=timeout)
+    with _NavigationWatch(page) as watch:
+        try:
+            await target.locator.click(timeout=timeout)
+        except PlaywrightTimeoutError as exc:
+            # Playwright's click also waits for the navigation it starts; blaming the element then is wrong.
+            return await _click_started_navigation(ctx, target, watch, exc)
     if opens_tab:
         new_tab = await ctx.wait_for_new_tab(tabs_before, NEW_TAB_WAIT_S)
     else:  # a script may still open one (window.open): it shows up by the time the page settled
