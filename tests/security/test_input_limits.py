@@ -196,6 +196,12 @@ async def test_a_chunked_body_over_the_limit_is_a_413(api: httpx.AsyncClient) ->
     assert "larger than 2 MiB" in _message(response, 413)
 
 
+async def test_an_upload_keeps_its_own_larger_limit(api: httpx.AsyncClient) -> None:
+    response = await api.post("/storage/uploads/big.bin", content=b"0" * (3 * 1024 * 1024))
+    assert response.status_code == 200, response.text
+    assert response.json()["file"]["size"] == 3 * 1024 * 1024
+
+
 async def test_a_url_over_the_limit_is_a_414(api: httpx.AsyncClient) -> None:
     message = _message(await api.get("/sessions", params={"x": "y" * 20_000}), 414)
     assert "at most 16384 are accepted" in message

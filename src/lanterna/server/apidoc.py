@@ -31,12 +31,17 @@ A running server serves the same reference interactively at `/docs` (and the sch
   | 401 | no key, or an unknown or revoked key |
   | 404 | unknown route, or a session/agent that does not exist *or belongs to another key* |
   | 409 | the session is closed (stopped, timed out, server restarted), or it already runs an agent |
-  | 422 | invalid JSON, an unknown or unsupported option (named in the message), an invalid action |
+  | 413 | the body is over 2 MiB |
+  | 414 | the path and query string are over 16 KiB |
+  | 422 | invalid JSON, an unknown or unsupported option (named in the message), an invalid action, a limit |
   | 501 | replays (`GET …/replay`): not recorded; the body is plain text |
   | 503 | no browser can be started now (`LANTERNA_MAX_BROWSERS` reached, or no Chromium) |
 
   A failed *action* is not an HTTP error: `POST /sessions/{id}/page/execute` answers 200 with
   `success: false` and a `message` saying what to do.
+- **Limits**: every string, list and number a client sends has a limit (e.g. 100 000 characters
+  for a task, 32 768 for a URL, 4 096 for a selector, `page` at most 100 000); going over it is a 422
+  naming the field and the limit. A NUL character (`\\u0000` in JSON, `%00` in the URL) is a 422.
 - **Bodies**: unknown fields are ignored, except on `POST /sessions/start`, where an unknown
   option is a 422 naming it. Booleans in query strings are case-insensitive (`True`, `false`).
 - **Times** are UTC, RFC 3339 (`2025-06-01T12:00:00.123000Z`).
@@ -54,6 +59,8 @@ OpenAPI does not describe WebSockets; lanterna serves these:
 - `ws://HOST/sessions/{id}/cdp?token=KEY`: the Chrome DevTools Protocol of the session's
   browser, relayed by lanterna; `playwright.chromium.connect_over_cdp(url)` works. The upgrade is
   refused with HTTP 401 (key), 404 (not your session) or 409 (closed session).
+  Every refused upgrade answers with the usual JSON error body; an unknown WebSocket path is a 404
+  that lists the endpoints below.
 - `ws://HOST/sessions/{id}/cdp/page/{target}?token=KEY`: CDP of one tab (the URLs are in
   `GET /sessions/{id}/debug` → `tabs[].ws_url`).
 - `ws://HOST/agents/{id}/debug/logs?token=KEY`: an agent's steps as JSON text frames (past steps

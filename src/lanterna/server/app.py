@@ -94,8 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The demo shop, so examples and first tasks have a page to work on with no internet.
     app.mount("/demo", StaticFiles(directory=DEMO_SHOP_DIR, html=True), name="demo")
-    app.add_middleware(CollapseSlashes)
     app.add_middleware(RequestLimits)
+    app.add_middleware(CollapseSlashes)  # added last: runs first
     return app
 
 

@@ -17,6 +17,8 @@ from lanterna.server.errors import error_response, refuse_websocket
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_TARGET_BYTES = 16 * 1024  # path and query string
 MAX_AUTHORIZATION_BYTES = 4096
+# Routes that stream their body to disk and enforce their own, larger caps.
+OWN_BODY_LIMIT_PREFIXES = ("/storage/uploads/",)
 
 _TOO_LARGE = (
     f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB, the most this server "
@@ -35,8 +37,9 @@ def _problem(scope: Scope) -> tuple[int, str] | None:
         )
     if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
         return 422, "the URL contains a NUL character (%00), which is not accepted; remove it"
+    bounded_body = not scope["path"].startswith(OWN_BODY_LIMIT_PREFIXES)
     for name, value in scope.get("headers", []):
-        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+        if name == b"content-length" and bounded_body and value.isdigit() and int(value) > MAX_BODY_BYTES:
             return 413, _TOO_LARGE
         if name == b"authorization" and len(value) > MAX_AUTHORIZATION_BYTES:
             return 422, (
@@ -48,7 +51,8 @@ def _problem(scope: Scope) -> tuple[int, str] | None:
 
 class RequestLimits:
     """ASGI middleware refusing oversized or malformed requests with the usual JSON error body
-    (a WebSocket handshake gets the same as an HTTP denial response)."""
+    (a WebSocket handshake gets the same as an HTTP denial response). Install it inside
+    ``CollapseSlashes``, so that it sees the path routes see."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,7 +69,7 @@ class RequestLimits:
             else:
                 await refuse_websocket(WebSocket(scope, receive, send), status, message)
             return
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith(OWN_BODY_LIMIT_PREFIXES):
             receive = _bounded(receive)
         await self.app(scope, receive, send)
 
