@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from lanterna.browser.profile import (
     write_marker,
 )
 from lanterna.browser.proxy import EgressProxy
-from lanterna.browser.sandbox import BrowserSandbox, detect_isolation
+from lanterna.browser.sandbox import BrowserSandbox, Isolation, detect_isolation
 from lanterna.browser.session import BrowserSession, SessionOptions
 from lanterna.config import Settings, get_settings
 from lanterna.errors import CapacityError, ConflictError
@@ -113,7 +114,9 @@ class BrowserPool:
             return
         self._binary = find_chromium(self.settings)
         await asyncio.to_thread(sweep_orphans, self.profile_root)
-        self._playwright = await async_playwright().start()
+        self._playwright = await _start_playwright(
+            self.profile_root, shared=self.sandbox.isolation is Isolation.USER
+        )
         self._started = True
         self._tasks = [
             asyncio.create_task(self._refill_loop(), name="lanterna-pool-refill"),
@@ -151,6 +154,7 @@ class BrowserPool:
             with contextlib.suppress(Exception):
                 await self._playwright.stop()
             self._playwright = None
+        remove_profile_dir(self.profile_root / f"playwright-{os.getpid()}")
 
     @property
     def live_count(self) -> int:
@@ -310,6 +314,8 @@ class BrowserPool:
         try:
             write_marker(profile_dir, browser_pid=chromium.pid)
             browser = await self._playwright.chromium.connect_over_cdp(chromium.cdp_url)
+            if uid is not None:
+                _open_artifacts_to_browsers(self.profile_root)
             if browser.contexts and browser.contexts[0].pages:
                 # Warm browsers start at the default viewport so most acquires need no round trip.
                 width, height = DEFAULT_WINDOW
@@ -411,6 +417,34 @@ class BrowserPool:
                 await self.on_expire(session, reason)
             except Exception:
                 log.exception("on_expire failed for session %s", session.id)
+
+
+async def _start_playwright(profile_root: Path, *, shared: bool) -> Playwright:
+    """Start Playwright. With per-browser users, its downloads folder (where each browser writes
+    its downloads, named by random ids) is made writable by them but not listable (``1733``)."""
+    if not shared:
+        return await async_playwright().start()
+    scratch = profile_root / f"playwright-{os.getpid()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    scratch.chmod(0o711)
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(scratch)  # the driver makes its artifacts folder under its TMPDIR
+    try:
+        playwright = await async_playwright().start()
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+    return playwright
+
+
+def _open_artifacts_to_browsers(profile_root: Path) -> None:
+    """Each CDP connection gets a new Playwright artifacts folder, where its browser writes
+    downloads: let every browser user write (not list) there."""
+    for artifacts in (profile_root / f"playwright-{os.getpid()}").glob("playwright-artifacts-*"):
+        if artifacts.stat().st_mode & 0o7777 != 0o1733:
+            artifacts.chmod(0o1733)
 
 
 def _expiry_reason(session: BrowserSession, now: datetime) -> str | None:

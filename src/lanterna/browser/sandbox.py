@@ -42,8 +42,9 @@ BLOCKED_URLS = (
     "chrome-extension://*",
     "filesystem:*",
 )
-# Only Chromium's internal pages a browser needs to run (the blank page and its error pages).
-ALLOWED_URLS = ("about:blank",)
+# Chromium's internal pages a headless browser opens by itself: blocked, the omnibox popup would
+# turn into a visible error tab. Tenants still cannot open them (actions and relay refuse chrome:).
+ALLOWED_URLS = ("about:blank", "chrome://omnibox-popup.top-chrome")
 UID_SPAN = 10_000  # uids per server process
 
 
@@ -61,7 +62,6 @@ def managed_policy(proxy_url: str | None) -> dict[str, object]:
         "URLBlocklist": list(BLOCKED_URLS),
         "URLAllowlist": list(ALLOWED_URLS),
         "DeveloperToolsAvailability": 1,  # DevTools allowed (CDP needs it); the UI is headless anyway
-        "AllowFileSelectionDialogs": False,
         "DownloadRestrictions": 0,
         "BrowserSignin": 0,
         "SyncDisabled": True,

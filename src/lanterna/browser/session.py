@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,8 @@ class BrowserSession:
     async def prepare(self) -> None:
         """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        if self.chromium.uid is not None:  # the browser's own user writes its downloads
+            os.chown(self.downloads_dir, self.chromium.uid, self.chromium.uid)
         self.context.set_default_timeout(self.settings.action_timeout_ms)
         self.context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
         if self.page is None or self.page.is_closed():
