@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from lanterna.browser.egress import ALLOWED_SCHEMES, EgressRefusal
 
@@ -287,13 +284,7 @@ class CdpFilter:
         """Why ``url`` may not be opened, or None. Canonicalised as a browser would first."""
         if not isinstance(url, str):
             return "the URL must be a string"
-        canonical = _canonical_url(url)
-        if canonical is None:
-            return f"{url[:200]!r} is not a valid URL"
-        if canonical.startswith("about:") and not _ABOUT_OK.match(canonical):
-            # Chromium turns about:<page> into chrome://<page> (the browser's own pages).
-            return f"{url[:200]!r}: only about:blank and about:srcdoc may be opened"
-        refusal = self.egress.check_url(canonical)
+        refusal = self.egress.check_url(url)
         return None if refusal is None else refusal.message
 
     # ----- files -------------------------------------------------------------------------
@@ -411,80 +402,6 @@ _RULES: Mapping[str, _Rule] = {
     "Fetch.continueRequest": _url("url", required=False),
     "Tracing.start": _tracing_start,
 }
-
-
-# ----- URL canonicalisation ---------------------------------------------------------------
-
-_SPECIAL = frozenset({"http", "https", "ws", "wss", "ftp"})
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_ABOUT_OK = re.compile(r"^about:(blank|srcdoc)([?#].*)?$", re.IGNORECASE)
-_C0_SPACE = "".join(chr(c) for c in range(0x21))
-_DROPPED = {ord("\t"): None, ord("\n"): None, ord("\r"): None}
-_NUMBER = re.compile(r"^(0[xX][0-9A-Fa-f]*|[0-9]+)$")
-
-
-def _canonical_url(url: str) -> str | None:
-    """``url`` as a WHATWG parser (Chromium) sees it, as far as the egress check cares.
-
-    Surrounding controls and spaces are dropped and tabs and newlines removed; for http(s)
-    and ws(s) backslashes are slashes, extra slashes after the scheme are ignored, and the
-    host is percent-decoded, NFKC-folded and, when it ends in a number, read as IPv4
-    (``http://2852039166/`` is 169.254.169.254). None when the URL cannot be parsed.
-    """
-    url = url.strip(_C0_SPACE).translate(_DROPPED)
-    match = _SCHEME.match(url)
-    if match is None:
-        return None
-    scheme = match.group(1).lower()
-    rest = url[match.end() :]
-    if scheme not in _SPECIAL:
-        return f"{scheme}:{rest}"
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    rest = rest[:cut].replace("\\", "/").lstrip("/") + rest[cut:]
-    try:
-        parts = urlsplit(f"{scheme}://{rest}")
-        port = parts.port
-    except ValueError:
-        return None
-    # Percent-decoded and folded like IDNA does, so that e.g. fullwidth digits name the address.
-    host = unicodedata.normalize("NFKC", unquote(parts.hostname or "")).replace("\u3002", ".").lower()
-    if not host:
-        return None
-    if ":" in host:  # IPv6; the egress policy unwraps IPv4-mapped addresses
-        host = f"[{host}]"
-    else:
-        try:
-            host = _ipv4(host) or host
-        except ValueError:
-            return None
-    netloc = host if port is None else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _ipv4(host: str) -> str | None:
-    """The dotted address of a host that ends in a number (WHATWG), or None for a name.
-
-    ``ValueError`` when it ends in a number but is no valid address (browsers refuse it too).
-    """
-    labels = host.split(".")
-    if len(labels) > 1 and labels[-1] == "":
-        labels.pop()
-    if not _NUMBER.match(labels[-1]):
-        return None
-    numbers = []
-    for label in labels:
-        if not _NUMBER.match(label):
-            raise ValueError(host)
-        if label[:2].lower() == "0x":
-            numbers.append(int(label[2:] or "0", 16))
-        elif len(label) > 1 and label.startswith("0"):
-            numbers.append(int(label, 8))  # ValueError for 8 or 9, as in browsers
-        else:
-            numbers.append(int(label))
-    if len(numbers) > 4 or any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
-        raise ValueError(host)
-    value = numbers[-1] + sum(n << (8 * (3 - i)) for i, n in enumerate(numbers[:-1]))
-    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
 
 
 def _is_browser_page(url: str) -> bool:
