@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import subprocess
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from lanterna.browser import watchdog
 from lanterna.browser.chromium import (
     DEFAULT_WINDOW,
     ChromiumProcess,
@@ -103,6 +105,7 @@ class BrowserPool:
         self._tasks: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[None]] = set()
         self._deleting: set[asyncio.Task[None]] = set()  # profile trees being removed
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._started = False
         self._closed = False
 
@@ -114,6 +117,8 @@ class BrowserPool:
             return
         self._binary = find_chromium(self.settings)
         await asyncio.to_thread(sweep_orphans, self.profile_root)
+        self.profile_root.mkdir(parents=True, exist_ok=True)
+        self._watchdog = watchdog.spawn(self.profile_root)
         self._playwright = await _start_playwright(
             self.profile_root, shared=self.sandbox.isolation is Isolation.USER
         )
@@ -155,6 +160,9 @@ class BrowserPool:
                 await self._playwright.stop()
             self._playwright = None
         remove_profile_dir(self.profile_root / f"playwright-{os.getpid()}")
+        if self._watchdog is not None and self._watchdog.stdin is not None:
+            self._watchdog.stdin.close()  # nothing is left for it; it checks and exits
+            self._watchdog = None
 
     @property
     def live_count(self) -> int:
