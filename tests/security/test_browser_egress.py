@@ -156,11 +156,15 @@ async def test_page_js_cannot_reach_another_browsers_devtools_port(
         """async (port) => {
             const out = {};
             for (const path of ['/json/list', '/json/version']) {
-                try { const r = await fetch(`http://127.0.0.1:${port}${path}`); out[path] = r.status + ':' + (await r.text()).slice(0, 80) }
-                catch (e) { out[path] = 'failed' }
+                try {
+                    const r = await fetch(`http://127.0.0.1:${port}${path}`);
+                    out[path] = r.status + ':' + (await r.text()).slice(0, 80);
+                } catch (e) { out[path] = 'failed' }
             }
-            try { await fetch(`http://localhost:${port}/json/close/x`, {mode: 'no-cors'}); out.close = 'sent' }
-            catch (e) { out.close = 'failed' }
+            try {
+                await fetch(`http://localhost:${port}/json/close/x`, {mode: 'no-cors'});
+                out.close = 'sent';
+            } catch (e) { out.close = 'failed' }
             out.ws = await new Promise((resolve) => {
                 const ws = new WebSocket(`ws://127.0.0.1:${port}/devtools/browser`);
                 ws.onopen = () => resolve('open');
