@@ -249,8 +249,16 @@ async def test_the_browser_cannot_read_the_servers_or_other_tenants_files(
     )
     victim_file = victim.chromium.profile_dir / "lanterna-owner.json"
     proc = await asyncio.create_subprocess_exec(
-        "setpriv", f"--reuid={attacker.chromium.uid}", f"--regid={attacker.chromium.uid}", "--clear-groups",
-        "python3", "-c", probe, str(victim_file), "/root/.bashrc", str(Path.home() / ".lanterna"),
+        "setpriv",
+        f"--reuid={attacker.chromium.uid}",
+        f"--regid={attacker.chromium.uid}",
+        "--clear-groups",
+        "python3",
+        "-c",
+        probe,
+        str(victim_file),
+        "/root/.bashrc",
+        str(Path.home() / ".lanterna"),
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await proc.communicate()

@@ -43,8 +43,14 @@ def report() -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "attack",
-    ["metadata", "metadata_by_name", "metadata_mapped_v6", "metadata_numeric", "metadata_https",
-     "redirect_to_metadata"],
+    [
+        "metadata",
+        "metadata_by_name",
+        "metadata_mapped_v6",
+        "metadata_numeric",
+        "metadata_https",
+        "redirect_to_metadata",
+    ],
 )
 def test_the_metadata_address_is_refused_naming_the_rule(report: dict[str, Any], attack: str) -> None:
     outcome = report[attack]

@@ -27,6 +27,7 @@ from lanterna.browser.chromium import (
 )
 from lanterna.browser.chromium import launch_chromium as _launch_process
 from lanterna.browser.egress import EgressPolicy
+from lanterna.browser.flags import chrome_args_problems
 from lanterna.browser.profile import (
     create_profile_dir,
     default_profile_root,
@@ -39,7 +40,7 @@ from lanterna.browser.proxy import EgressProxy
 from lanterna.browser.sandbox import BrowserSandbox, Isolation, detect_isolation
 from lanterna.browser.session import BrowserSession, SessionOptions
 from lanterna.config import Settings, get_settings
-from lanterna.errors import CapacityError, ConflictError
+from lanterna.errors import CapacityError, ConflictError, InvalidRequestError
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +295,9 @@ class BrowserPool:
 
     async def _launch_unshielded(self, options: SessionOptions) -> _Browser:
         assert self._binary is not None and self._playwright is not None
+        problems = chrome_args_problems(options.chrome_args)
+        if problems:  # also checked at the API; here no caller can get around it
+            raise InvalidRequestError("chrome_args refused: " + "; ".join(problems))
         profile_dir = create_profile_dir(self.profile_root)
         proxy = EgressProxy(self.egress)
         await proxy.start()
