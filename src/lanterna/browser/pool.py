@@ -88,9 +88,7 @@ class BrowserPool:
         self.egress = EgressPolicy.from_settings(
             self.settings, protected_ports=self.protected_ports, server_ports=lambda: self.server_ports
         )
-        self.sandbox = BrowserSandbox(
-            detect_isolation(self.settings.browser_isolation), uid_base=self.settings.browser_uid_base
-        )
+        self.sandbox = BrowserSandbox(Isolation.NONE, uid_base=self.settings.browser_uid_base)
         self._binary: str | None = None
         self._playwright: Playwright | None = None
         self._warm: list[_Browser] = []
@@ -117,6 +115,9 @@ class BrowserPool:
         if self._started:
             return
         self._binary = find_chromium(self.settings)
+        self.sandbox.isolation = await asyncio.to_thread(
+            detect_isolation, self.settings.browser_isolation, self._binary
+        )
         await asyncio.to_thread(sweep_orphans, self.profile_root)
         self.profile_root.mkdir(parents=True, exist_ok=True)
         self._watchdog = watchdog.spawn(self.profile_root)

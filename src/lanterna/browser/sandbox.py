@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -123,14 +124,26 @@ def _probe(command: list[str]) -> bool:
         return False
 
 
-def detect_isolation(setting: str) -> Isolation:
+def detect_isolation(setting: str, binary: str = "/usr/bin/chromium") -> Isolation:
     """The strongest isolation this platform allows, unless the setting turns it off."""
-    if setting == "off" or not shutil.which("unshare"):
+    if setting == "off":
         return Isolation.NONE
-    if os.geteuid() == 0 and shutil.which("setpriv") and _probe(["unshare", "--mount", "true"]):
-        return Isolation.USER
-    if _user_namespaces_available() and _probe(["unshare", "--map-current-user", "--mount", "true"]):
-        return Isolation.NAMESPACE
+    if shutil.which("unshare") and shutil.which("setpriv"):
+        if os.geteuid() == 0 and _probe(["unshare", "--mount", "true"]):
+            return Isolation.USER
+        # Without root the policy folder must already exist to be mounted over.
+        target = policy_dir_for(binary)
+        bind = ["sh", "-c", 'mount --bind "$0" "$1"', tempfile.gettempdir(), str(target)]
+        if (
+            _user_namespaces_available()
+            and target.is_dir()
+            and _probe(["unshare", "--map-current-user", "--mount", "--propagation=private", *bind])
+        ):
+            return Isolation.NAMESPACE
+    log.warning(
+        "browsers run without OS isolation on this platform (needs root, or user namespaces, "
+        "unshare and setpriv): the egress proxy, CDP filter and action checks still apply"
+    )
     return Isolation.NONE
 
 
