@@ -1,7 +1,7 @@
 """Outlives its server by a moment: when the server dies, however it dies, this removes what its
 browsers left (stragglers outside their process group, profile folders with tenant data).
 
-The pool starts ``python -m lanterna.browser.watchdog ROOT`` with a pipe on its standard input
+The pool starts ``python -m lanterna.browser.watchdog OWNER_PID`` with a pipe on its standard input
 and never writes to it; the pipe closes only when the server exits (a ``kill -9`` included).
 The browsers themselves die at once through their parent-death signal.
 """
@@ -18,12 +18,15 @@ from pathlib import Path
 from lanterna.browser.profile import owner_is_alive, sweep_orphans
 
 _OWNER_EXIT_TIMEOUT_S = 10.0
+_ROOT_VARIABLE = "LANTERNA_WATCHDOG_PROFILES"
 
 
 def spawn(profile_root: Path) -> subprocess.Popen[bytes]:
     """Start the watchdog of this process's browsers under ``profile_root``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "lanterna.browser.watchdog", str(profile_root), str(os.getpid())],
+        [sys.executable, "-m", "lanterna.browser.watchdog", str(os.getpid())],
+        # The folder goes by the environment: a command line naming it would look like a browser's.
+        env={**os.environ, _ROOT_VARIABLE: str(profile_root)},
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -41,4 +44,4 @@ def main(root: Path, owner_pid: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(os.environ[_ROOT_VARIABLE]), int(sys.argv[1]))
