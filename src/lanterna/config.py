@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     upload_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     upload_max_files: int = Field(default=200, gt=0)
 
+    # Recording (screencast frames and step screenshots under home/recordings): on unless a
+    # session starts with recording=false or this is off; frames are capped in rate and size.
+    recording: bool = True
+    recording_fps: float = Field(default=5.0, gt=0, le=30)
+    recording_max_width: int = Field(default=1280, ge=100, le=7680)
+    recording_max_height: int = Field(default=1280, ge=100, le=4320)
+    recording_quality: int = Field(default=60, ge=10, le=100)  # JPEG
+    recording_max_age_hours: float = Field(default=72.0, gt=0)
+    recording_max_total_mb: float = Field(default=2048.0, gt=0)
+    recording_retention_interval_s: float = Field(default=300.0, gt=0)
+    replay_max_gap_s: float = Field(default=3.0, gt=0)  # longer idle gaps are shortened to this
+
     @property
     def chromium_arg_list(self) -> list[str]:
         return shlex.split(self.chromium_args)

@@ -67,6 +67,7 @@ class SessionStartRequest(BaseModel):
     viewport_height: int | None = Field(default=None, ge=200, le=4320)
     cdp_url: Url | None = None
     profile: JsonObject | None = None
+    recording: bool = Field(default=True, description="record frames for live view and replay")
 
     def unsupported(self) -> list[str]:
         """Options this server cannot honour, each with what to change."""

@@ -107,7 +107,7 @@ async def test_agent_run_over_rest(api: httpx.AsyncClient, session_id: str, demo
     assert [a["type"] for a in code["json_actions"]] == ["goto", "click"]
     assert f"session.execute(type='goto', url='{demo_site.url}')" in code["python_script"]
     replay = await api.get(f"/agents/{agent_id}/replay")
-    assert replay.status_code == 501 and "not recorded" in replay.text
+    assert replay.status_code == 200 and replay.headers["content-type"] == "video/mp4"
 
 
 async def test_log_stream_sends_steps_then_the_final_status(

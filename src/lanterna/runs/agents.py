@@ -23,7 +23,9 @@ from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.reasoners.base import Reasoner
 from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
+from lanterna.recording import FrameKind
 from lanterna.runs.events import AgentEvents
+from lanterna.runs.recordings import step_label
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
 from lanterna.store.tables import utcnow
@@ -271,6 +273,9 @@ class AgentService:
         writer = _StepWriter(self._store, run.agent_id)
 
         async def on_step(step: AgentStep) -> None:
+            if self._sessions.recordings is not None:  # before publishing: viewers fetch it at once
+                label = step_label(run.agent_id, len(run.events.steps) + 1)
+                await self._sessions.recordings.screenshot(run.session_id, FrameKind.step, label)
             writer.put(step)
             await run.events.publish(step)
 

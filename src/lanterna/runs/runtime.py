@@ -8,9 +8,11 @@ from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
+from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import Store
+from lanterna.store.tables import utcnow
 from lanterna.store.uploads import UploadStorage
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,11 @@ class Runtime:
         self.settings = settings
         self.store = store
         self.pool = BrowserPool(settings, on_expire=self._on_expire, server_ports={settings.port})
-        self.sessions = SessionService(store=store, pool=self.pool, settings=settings)
+        self.recordings = RecordingService(store=store, settings=settings)
+        self.sessions = SessionService(
+            store=store, pool=self.pool, settings=settings, recordings=self.recordings
+        )
+        self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
         self.connections = ConnectionRegistry()
         self.uploads = UploadStorage(
@@ -49,6 +55,7 @@ class Runtime:
         try:
             agents = await store.agents.mark_running_as_closed()
             sessions = await store.sessions.mark_active_as_closed(RESTARTED)
+            await store.recordings.mark_recording_as_finished(utcnow())
             if sessions or agents:
                 log.info(
                     "closed %d sessions and %d agents left running by a previous process", sessions, agents
@@ -56,6 +63,7 @@ class Runtime:
             runtime = cls(settings, store)
             await runtime.pool.start()  # also kills browsers orphaned by a crash
             runtime.revocations.start()
+            runtime.recordings.start()
         except BaseException:
             await store.close()
             raise
@@ -67,6 +75,7 @@ class Runtime:
             await self.revocations.close()
             await self.agents.close()
             await self.sessions.close_all(SHUTDOWN)
+            await self.recordings.close()
         finally:
             await self.pool.close()
             await self.store.close()

@@ -24,6 +24,8 @@ from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.perception.models import Observation
 from lanterna.perception.observe import observe as observe_page
+from lanterna.recording import FrameKind
+from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
 from lanterna.store.tables import utcnow
@@ -98,7 +100,15 @@ def _not_found(session_id: str) -> NotFoundError:
 class SessionService:
     """The session lifecycle. One browser per session; page operations are serialised per session."""
 
-    def __init__(self, *, store: Store, pool: BrowserPool, settings: Settings) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        pool: BrowserPool,
+        settings: Settings,
+        recordings: RecordingService | None = None,
+    ) -> None:
+        self.recordings = recordings  # records each session, unless it starts with recording off
         self._store = store
         self._pool = pool
         self._settings = settings
@@ -141,6 +151,8 @@ class SessionService:
             await self._pool.release(browser, "could not be saved")
             raise
         self._live[session_id] = _Live(tenant, browser)
+        if self.recordings is not None:
+            await self.recordings.begin(tenant, session_id, browser, enabled=request.recording)
         return self._response(record, browser)
 
     async def get(self, tenant: str, session_id: str) -> SessionResponse:
@@ -269,6 +281,8 @@ class SessionService:
         async with self.using(tenant, session_id) as browser:
             uploads = uploads_folder(self._settings.home, tenant)
             result = await execute_action(browser, action, file_roots=(uploads,))
+            if self.recordings is not None:
+                await self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
         return result
 

@@ -19,14 +19,14 @@ from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
-from lanterna.server.routes import agents, sessions, storage
+from lanterna.server.routes import agents, recording, sessions, storage
 
 log = logging.getLogger(__name__)
 
 _SLASHES = re.compile(r"/{2,}")
 WEBSOCKET_ENDPOINTS = (
-    "the WebSocket endpoints are /sessions/{session_id}/cdp, /sessions/{session_id}/cdp/page/{target_id} "
-    "and /agents/{agent_id}/debug/logs, each with ?token=<api key>"
+    "the WebSocket endpoints are /sessions/{session_id}/cdp, /sessions/{session_id}/cdp/page/{target_id}, "
+    "/sessions/{session_id}/recording and /agents/{agent_id}/debug/logs, each with ?token=<api key>"
 )
 # Open WebSockets (CDP, agent logs) get this long to finish before shutdown closes every session.
 GRACEFUL_SHUTDOWN_S = 3
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness check; needs no API key."""
         return {"status": "ok"}
 
+    app.include_router(recording.router)  # before sessions: /sessions/{id}/replay is served here
     app.include_router(sessions.router)
     app.include_router(agents.router)
     app.include_router(storage.router)

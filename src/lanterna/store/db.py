@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from lanterna.store.agents import AgentRepository
 from lanterna.store.keys import KeyRepository
+from lanterna.store.recordings import RecordingRepository
 from lanterna.store.sessions import SessionRepository
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -63,6 +64,7 @@ class Store:
         self.keys = KeyRepository(sessionmaker)
         self.sessions = SessionRepository(sessionmaker)
         self.agents = AgentRepository(sessionmaker)
+        self.recordings = RecordingRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:

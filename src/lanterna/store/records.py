@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -44,3 +45,27 @@ class AgentRecord(BaseModel):
     closed_at: UtcDateTime | None = None
     replay_start_offset: int = 0
     replay_stop_offset: int = 0
+
+
+class RecordingStatus(StrEnum):
+    """Where a session's recording stands."""
+
+    recording = "recording"
+    finished = "finished"
+    off = "off"  # the session started with recording off
+    deleted = "deleted"  # removed by the retention policy; the row stays so replay can say so
+
+
+class RecordingRecord(BaseModel):
+    """One session's recording as persisted; ``directory`` is relative to ``LANTERNA_HOME``."""
+
+    session_id: str
+    tenant: str
+    status: RecordingStatus = RecordingStatus.recording
+    directory: str
+    width: int
+    height: int
+    frames: int = 0
+    bytes: int = 0
+    started_at: UtcDateTime
+    ended_at: UtcDateTime | None = None

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,3 +113,21 @@ class AgentStepRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     step: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class RecordingRow(Base):
+    """One session's recording: where its frames are on disk and how much they take."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_tenant_started", "tenant", "started_at"),)
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # RecordingStatus
+    directory: Mapped[str] = mapped_column(Text)  # relative to LANTERNA_HOME
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -7,7 +7,6 @@ import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket
-from fastapi.responses import PlainTextResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from lanterna.errors import LanternaError
@@ -69,22 +68,6 @@ async def stop_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> 
 async def workflow_code(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> WorkflowCode:
     """The agent's browser actions as a Python script (lanterna SDK) and as JSON."""
     return await runtime.agents.workflow_code(tenant, agent_id)
-
-
-@router.get(
-    "/{agent_id}/replay",
-    response_class=PlainTextResponse,
-    status_code=501,
-    responses={501: {"content": {"text/plain": {}}, "description": "Replays are not recorded"}},
-)
-async def replay_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> PlainTextResponse:
-    """Not supported: lanterna does not record video. Answers 501 with a plain-text explanation."""
-    await runtime.agents.status(tenant, agent_id)
-    return PlainTextResponse(
-        f"agent {agent_id}: replays are not recorded by lanterna; read the steps with GET /agents/{agent_id} "
-        f"or the actions with GET /agents/{agent_id}/workflow/code",
-        status_code=501,
-    )
 
 
 async def _send_events(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:

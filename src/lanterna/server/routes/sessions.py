@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import PlainTextResponse
 
 from lanterna.actions.models import Action, DataSpace, ExecutionResult
 from lanterna.errors import NotFoundError
@@ -107,8 +106,8 @@ async def debug_session(
     session_id: str, request: Request, runtime: CurrentRuntime, tenant: Tenant
 ) -> DebugResponse:
     """WebSocket URLs for the session. ``ws.cdp`` is a Chrome DevTools Protocol endpoint served by
-    lanterna (``playwright.chromium.connect_over_cdp(url)`` works); ``recording`` and ``logs``
-    are not served yet."""
+    lanterna (``playwright.chromium.connect_over_cdp(url)`` works); ``recording`` streams its
+    frames live (JPEG, binary messages); ``logs`` is not served yet."""
     tabs = await runtime.sessions.tabs(tenant, session_id)
     base = f"{_ws_base(request)}sessions/{session_id}"
     token = _token_query(request)
@@ -153,22 +152,6 @@ async def set_cookies(
     """Add cookies to the session's browser."""
     count = await runtime.sessions.set_cookies(tenant, session_id, body.cookies)
     return CookiesSetResponse(success=True, message=f"set {count} cookie(s)")
-
-
-@router.get(
-    "/{session_id}/replay",
-    response_class=PlainTextResponse,
-    status_code=501,
-    responses={501: {"content": {"text/plain": {}}, "description": "Replays are not recorded"}},
-)
-async def replay_session(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> PlainTextResponse:
-    """Not supported: lanterna does not record video. Answers 501 with a plain-text explanation."""
-    await runtime.sessions.get(tenant, session_id)
-    return PlainTextResponse(
-        f"session {session_id}: replays are not recorded by lanterna; use GET /sessions/{session_id}/offset "
-        "and the agent steps instead",
-        status_code=501,
-    )
 
 
 @router.post("/{session_id}/page/observe", response_model=Observation, responses=_CLOSED)

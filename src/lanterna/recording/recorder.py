@@ -1,0 +1,193 @@
+"""Capture one browser session: CDP screencast of the active tab, and screenshots on request."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import time
+from typing import Any
+
+from playwright.async_api import CDPSession, Page
+from playwright.async_api import Error as PlaywrightError
+from pydantic import BaseModel, Field
+
+from lanterna.browser import BrowserSession
+from lanterna.recording.frames import FrameEntry, FrameKind, FrameLog
+from lanterna.recording.hub import FrameHub
+
+log = logging.getLogger(__name__)
+
+# How often the recorder checks whether another tab became the active one.
+FOLLOW_INTERVAL_S = 0.25
+
+
+class CaptureOptions(BaseModel):
+    """How frames are captured: at most ``fps`` screencast frames a second, each at most
+    ``max_width`` × ``max_height``, JPEG ``quality``."""
+
+    fps: float = Field(default=5.0, gt=0, le=30)
+    max_width: int = Field(default=1280, ge=100)
+    max_height: int = Field(default=1280, ge=100)
+    quality: int = Field(default=60, ge=10, le=100)
+
+
+class Recorder:
+    """Records ``browser`` into ``frames`` and publishes each frame on ``hub``.
+
+    The screencast follows the active tab. Frames that arrive faster than ``fps`` are dropped,
+    except the last one of a burst, which is kept once the interval has passed, so the
+    recording always ends on what the page shows.
+    """
+
+    def __init__(self, browser: BrowserSession, frames: FrameLog, options: CaptureOptions) -> None:
+        self.browser = browser
+        self.frames = frames
+        self.options = options
+        self.hub = FrameHub()
+        self._page: Page | None = None
+        self._cdp: CDPSession | None = None
+        self._last_kept = 0.0
+        self._pending: bytes | None = None
+        self._flush: asyncio.TimerHandle | None = None
+        self._follower: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = False
+
+    @property
+    def interval_s(self) -> float:
+        return 1.0 / self.options.fps
+
+    @property
+    def page_cdp(self) -> CDPSession | None:
+        """The CDP session on the tab being recorded (for input on that same tab)."""
+        return self._cdp
+
+    async def start(self) -> None:
+        """Open the frame log and start the screencast of the active tab."""
+        self.frames.open()
+        await self._attach(self.browser.page)
+        self._follower = asyncio.create_task(self._follow(), name=f"recorder-{self.browser.id}")
+
+    async def stop(self) -> None:
+        """Stop capturing; the browser may already be gone. Ends live subscriptions."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self._keep_pending()
+        await self._detach()
+        for task in list(self._tasks):
+            task.cancel()
+        self.hub.close()
+
+    async def screenshot(self, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
+        """A screenshot of the active tab, stored at once; None if the tab cannot be captured."""
+        if self._stopped or self._cdp is None:
+            return None
+        try:
+            shot = await self._cdp.send(
+                "Page.captureScreenshot", {"format": "jpeg", "quality": self.options.quality}
+            )
+        except PlaywrightError:
+            return None
+        jpeg = base64.b64decode(shot["data"])
+        return self._store(jpeg, kind, label)
+
+    # ----- the screencast ----------------------------------------------------------------
+
+    async def _attach(self, page: Page) -> None:
+        await self._detach()
+        self._page = page
+        try:
+            cdp = await self.browser.context.new_cdp_session(page)
+            cdp.on("Page.screencastFrame", self._on_frame)
+            await cdp.send(
+                "Page.startScreencast",
+                {
+                    "format": "jpeg",
+                    "quality": self.options.quality,
+                    "maxWidth": self.options.max_width,
+                    "maxHeight": self.options.max_height,
+                },
+            )
+        except PlaywrightError as exc:
+            log.debug("cannot record tab of session %s: %s", self.browser.id, exc.message)
+            return
+        self._cdp = cdp
+
+    async def _detach(self) -> None:
+        cdp, self._cdp = self._cdp, None
+        if cdp is None:
+            return
+        with contextlib.suppress(PlaywrightError):
+            await cdp.send("Page.stopScreencast")
+        with contextlib.suppress(PlaywrightError):
+            await cdp.detach()
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_INTERVAL_S)
+            page = self.browser.page
+            if self.browser.closed:
+                return
+            if page is not self._page and page is not None and not page.is_closed():
+                await self._attach(page)
+
+    def _on_frame(self, params: dict[str, Any]) -> None:
+        cdp = self._cdp
+        if cdp is not None:  # the browser sends the next frame only once this one is acknowledged
+            self._spawn(cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
+        if self._stopped:
+            return
+        jpeg = base64.b64decode(params["data"])
+        now = time.monotonic()
+        if now - self._last_kept >= self.interval_s:
+            self._pending = None
+            self._last_kept = now
+            self._store(jpeg, FrameKind.screencast)
+            return
+        self._pending = jpeg  # the newest of a burst; kept when the interval has passed
+        if self._flush is None:
+            delay = self._last_kept + self.interval_s - now
+            self._flush = asyncio.get_running_loop().call_later(delay, self._on_flush)
+
+    def _on_flush(self) -> None:
+        self._flush = None
+        self._keep_pending()
+
+    def _keep_pending(self) -> None:
+        jpeg, self._pending = self._pending, None
+        if jpeg is not None:
+            self._last_kept = time.monotonic()
+            self._store(jpeg, FrameKind.screencast)
+
+    def _store(self, jpeg: bytes, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
+        try:
+            entry = self.frames.append(jpeg, time.time(), kind, label)
+        except OSError as exc:  # a full disk must not break the session
+            log.warning("recording of session %s lost a frame: %s", self.browser.id, exc)
+            return None
+        self.hub.publish(jpeg)
+        return entry
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(_forget(self._tasks))
+
+
+def _forget(tasks: set[asyncio.Task[Any]]) -> Any:
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # a failed ack (tab closed) is expected; do not log it as unretrieved
+
+    return done
