@@ -13,7 +13,7 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
-from lanterna.actions.locate import ActionFailed, first_line
+from lanterna.actions.locate import ActionFailed, first_line, locate_element
 from lanterna.actions.models import (
     BrowserAction,
     CloseTab,
@@ -40,6 +40,37 @@ from lanterna.scrape.markdown import scrape_page
 LOAD_GRACE_MS = 3000  # after DOMContentLoaded, how long to give images and scripts to finish
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _LOCAL_HOST = re.compile(r"^(localhost|127\.|\[::1\]|0\.0\.0\.0)")
+
+# The scroller of an element: itself when it scrolls, else its nearest scrolling ancestor.
+_SCROLL_ELEMENT_JS = """(e, dy) => {
+  const scrolls = n => n.scrollHeight > n.clientHeight + 1 &&
+    (/(auto|scroll|overlay)/.test(getComputedStyle(n).overflowY) || n.tagName === 'TEXTAREA');
+  let n = e;
+  while (n && n.nodeType === 1 && !scrolls(n)) n = n.parentElement;
+  if (!n || n === document.documentElement || n === document.body) return null;
+  if (dy === null) dy = 0;
+  const before = n.scrollTop;
+  n.scrollBy({top: dy, behavior: 'instant'});
+  return {before: Math.round(before), after: Math.round(n.scrollTop), height: n.clientHeight,
+          max: Math.max(0, Math.round(n.scrollHeight - n.clientHeight)), self: n === e,
+          name: n.tagName.toLowerCase() + (n.id ? '#' + n.id : '')};
+}"""
+
+# Elements in view that scroll on their own, and how far they can go each way (for a hint).
+_INNER_SCROLLERS_JS = """() => {
+  const out = [];
+  for (const n of document.querySelectorAll('body *')) {
+    if (n.scrollHeight <= n.clientHeight + 1 || n.clientHeight < 20) continue;
+    if (!(/(auto|scroll|overlay)/.test(getComputedStyle(n).overflowY) || n.tagName === 'TEXTAREA')) continue;
+    const r = n.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > innerHeight) continue;
+    const cls = n.classList.length ? '.' + n.classList[0] : '';
+    out.push({name: n.tagName.toLowerCase() + (n.id ? '#' + n.id : cls),
+              down: Math.round(n.scrollHeight - n.clientHeight - n.scrollTop), up: Math.round(n.scrollTop)});
+    if (out.length >= 3) break;
+  }
+  return out;
+}"""
 
 _SCROLL_JS = """dy => {
   const before = window.scrollY;
@@ -231,7 +262,33 @@ async def _press_key(ctx: ActionContext, key: str) -> str:
     return f"pressed {key}"
 
 
+async def _scroll_element(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
+    target = await locate_element(ctx.session, action.id, action.selector, ctx.timeout_ms)
+    down = isinstance(action, ScrollDown)
+    try:
+        probe = await target.locator.evaluate(_SCROLL_ELEMENT_JS, 0, timeout=ctx.timeout_ms)
+        if probe is None:
+            raise ActionFailed(
+                f"{target.label} does not scroll and is not inside a scrolling element; "
+                "scroll the page (scroll_down without a selector) instead"
+            )
+        amount = action.amount if action.amount is not None else max(int(probe["height"]) - 40, 40)
+        dy = amount if down else -amount
+        pos = await target.locator.evaluate(_SCROLL_ELEMENT_JS, dy, timeout=ctx.timeout_ms)
+    except PlaywrightError as exc:
+        raise ActionFailed(f"could not scroll {target.label}: {first_line(exc)}") from exc
+    where = target.label if pos["self"] else f"{pos['name']} (the scroller around {target.label})"
+    moved = pos["after"] - pos["before"]
+    if moved == 0:
+        edge = "bottom" if down else "top"
+        return f"{where} is already at its {edge} (scroll position {pos['after']} of {pos['max']} px)"
+    direction = "down" if down else "up"
+    return f"scrolled {where} {direction} {abs(moved)} px (now at {pos['after']} of {pos['max']} px)"
+
+
 async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
+    if action.id or action.selector:
+        return await _scroll_element(ctx, action)
     page = ctx.page
     viewport = page.viewport_size or {"height": 720}
     amount = action.amount if action.amount is not None else viewport["height"]
@@ -244,7 +301,15 @@ async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
     direction = "down" if dy > 0 else "up"
     if moved == 0:
         edge = "bottom" if dy > 0 else "top"
-        return f"already at the {edge} of the page (scroll position {pos['after']} of {pos['max']} px)"
+        message = f"already at the {edge} of the page (scroll position {pos['after']} of {pos['max']} px)"
+        inner: list[dict[str, Any]] = []
+        with contextlib.suppress(PlaywrightError):
+            inner = await page.evaluate(_INNER_SCROLLERS_JS)
+        way = "down" if dy > 0 else "up"
+        more = [f"{s['name']} ({s[way]} px more)" for s in inner if s[way] > 0]
+        if more:
+            message += f"; these elements scroll on their own: {', '.join(more)} — give one as 'selector'"
+        return message
     return f"scrolled {direction} {abs(moved)} px (now at {pos['after']} of {pos['max']} px)"
 
 

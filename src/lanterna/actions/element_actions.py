@@ -1,4 +1,5 @@
-"""Interaction actions: click, fill, check, select_dropdown_option, upload_file, download_file."""
+"""Interaction actions: click, fill, check, select_dropdown_option, upload_file, download_file,
+and the gestures hover, drag, select_text and type_text (in ``gestures``)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,34 @@ import asyncio
 import contextlib
 import mimetypes
 import os
+import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import FilePayload, Frame, Locator, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from lanterna.actions import gestures
 from lanterna.actions.context import ActionContext
+from lanterna.actions.input_formats import WANTED, input_kind, to_input_value
 from lanterna.actions.locate import ActionFailed, Target, first_line, locate
 from lanterna.actions.models import (
     Check,
     Click,
     DataSpace,
     DownloadFile,
+    Drag,
     Fill,
+    Hover,
     SelectDropdownOption,
+    SelectText,
+    TypeText,
     UploadFile,
     _InteractionBase,
 )
+from lanterna.actions.pointer import aim, move_to
 from lanterna.store.uploads import plain_name, read_plain_file
 
 NEW_TAB_WAIT_S = 2.0
@@ -43,20 +54,34 @@ _OPENS_NEW_TAB_JS = """e => {
 
 _IS_FILE_INPUT_JS = "e => e.tagName === 'INPUT' && (e.type || '').toLowerCase() === 'file'"
 
-# Index of the <option> best matching the wanted text: exact label, exact value, then case-insensitive.
+# Index of the <option> best matching each wanted text: exact label, exact value, then
+# case-insensitive; -1 for one that matches nothing.
 _FIND_OPTION_JS = """(e, wanted) => {
   if (e.tagName !== 'SELECT') return {select: false};
   const opts = [...e.options];
   const norm = s => (s || '').trim().replace(/\\s+/g, ' ').toLowerCase();
-  const tests = [o => o.label === wanted, o => o.value === wanted,
-                 o => norm(o.label) === norm(wanted), o => norm(o.value) === norm(wanted),
-                 o => norm(o.label).includes(norm(wanted))];
-  for (const t of tests) {
-    const i = opts.findIndex(t);
-    if (i >= 0) return {select: true, index: i, label: opts[i].label};
-  }
-  return {select: true, index: -1, options: opts.map(o => o.label)};
+  const find = w => {
+    const tests = [o => o.label === w, o => o.value === w,
+                   o => norm(o.label) === norm(w), o => norm(o.value) === norm(w),
+                   o => norm(o.label).includes(norm(w))];
+    for (const t of tests) {
+      const i = opts.findIndex(t);
+      if (i >= 0) return i;
+    }
+    return -1;
+  };
+  const indices = wanted.map(find);
+  return {select: true, multiple: e.multiple, indices,
+          labels: indices.map(i => i >= 0 ? opts[i].label : null), options: opts.map(o => o.label)};
 }"""
+
+# What fill needs to know before it types: the kind of field and whether it takes input at all.
+_FIELD_JS = """e => ({
+  tag: e.tagName, type: (e.type || '').toLowerCase(),
+  readonly: !!e.readOnly || e.getAttribute('aria-readonly') === 'true',
+  disabled: !!e.disabled || e.getAttribute('aria-disabled') === 'true',
+  has_value: 'value' in e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA'),
+})"""
 
 
 async def _explain(target: Target, verb: str, exc: PlaywrightError, timeout_ms: int) -> str:
@@ -95,11 +120,21 @@ async def _explain(target: Target, verb: str, exc: PlaywrightError, timeout_ms: 
 async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple[str, DataSpace | None]:
     """Locate the element, run the action, and return its success message and data."""
     timeout = action.timeout or ctx.timeout_ms  # 0 would mean "wait forever" to Playwright
+    if isinstance(action, Click) and not action.id and not action.selector:
+        return await gestures.click_page(ctx, action), None
     target = await locate(ctx.session, action, timeout)
     verb = action.type.replace("_", " ")
     try:
         if isinstance(action, Click):
-            return await _click(ctx, target, timeout), None
+            return await _click_element(ctx, target, action, timeout), None
+        if isinstance(action, Hover):
+            return await gestures.hover(ctx, target, action, timeout), None
+        if isinstance(action, Drag):
+            return await gestures.drag(ctx, target, action, timeout), None
+        if isinstance(action, SelectText):
+            return await gestures.select_text(target, action, timeout), None
+        if isinstance(action, TypeText):
+            return await gestures.type_text(ctx, target, action, timeout), None
         if isinstance(action, Fill):
             return await _fill(ctx, target, action, timeout), None
         if isinstance(action, Check):
@@ -169,7 +204,38 @@ async def _click_started_navigation(
     return f"clicked {target.label}; the page is now {page.url}"
 
 
-async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
+async def _click_element(ctx: ActionContext, target: Target, action: Click, timeout: int) -> str:
+    """Aim (hit test), glide the pointer there, then press; a forced click without a position is a
+    script click on the element itself, through whatever covers it."""
+    point = await aim(target, action.position, timeout, force=action.force)
+    position = None if action.position is None else {"x": action.position.x, "y": action.position.y}
+    modifiers = [m.value for m in action.modifiers or []]
+
+    async def press() -> None:
+        if action.force and position is None:
+            await target.locator.evaluate("e => e.click()", timeout=timeout)
+            return
+        await move_to(target, point)
+        await target.locator.click(
+            position=position,  # type: ignore[arg-type]
+            click_count=action.click_count,
+            modifiers=modifiers,  # type: ignore[arg-type]
+            force=action.force,
+            timeout=timeout,
+        )
+
+    message = await _click(ctx, target, timeout, press)
+    how = {2: "double-", 3: "triple-"}.get(action.click_count, "")
+    if how:
+        message = message.replace("clicked", f"{how}clicked", 1)
+    if action.force:
+        message += " (forced)"
+    return message
+
+
+async def _click(
+    ctx: ActionContext, target: Target, timeout: int, press: Callable[[], Awaitable[None]] | None = None
+) -> str:
     page = target.page
     url_before = page.url
     tabs_before = len(ctx.session.tabs)
@@ -179,7 +245,7 @@ async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
         opens_tab = False
     with _NavigationWatch(page) as watch:
         try:
-            await target.locator.click(timeout=timeout)
+            await (press() if press is not None else target.locator.click(timeout=timeout))
         except PlaywrightTimeoutError as exc:
             # Playwright's click also waits for the navigation it starts; blaming the element then is wrong.
             return await _click_started_navigation(ctx, target, watch, exc)
@@ -198,23 +264,65 @@ async def _click(ctx: ActionContext, target: Target, timeout: int) -> str:
     return f"clicked {target.label}"
 
 
+def _shown(value: str) -> str:
+    return value if len(value) <= 60 else value[:59] + "…"
+
+
 async def _fill(ctx: ActionContext, target: Target, action: Fill, timeout: int) -> str:
-    info = await target.locator.evaluate(_FIND_OPTION_JS, action.value, timeout=timeout)
-    if info.get("select"):
+    field = await target.locator.evaluate(_FIELD_JS, timeout=timeout)
+    if field.get("tag") == "SELECT":
         return await _select(ctx, target, action.value, timeout)
-    if action.clear_before_fill:
-        await target.locator.fill(action.value, timeout=timeout)
+    # Ask first: Playwright would wait out the whole timeout on a field that never becomes editable.
+    if field.get("disabled"):
+        raise ActionFailed(
+            f"{target.label} is disabled; complete what it depends on first or choose another field"
+        )
+    if field.get("readonly"):
+        raise ActionFailed(
+            f"{target.label} is not editable (read-only); it is set by the page (a picker, a computed "
+            "value): use the control that sets it, or choose another field"
+        )
+    value = action.value
+    kind = input_kind(str(field.get("type") or "")) if field.get("tag") == "INPUT" else None
+    if kind is not None:
+        converted = to_input_value(kind, value)
+        if converted is None:
+            raise ActionFailed(
+                f"{target.label} is a {kind.value} field and cannot take '{_shown(value)}'; "
+                f"give {WANTED[kind]}"
+            )
+        value = converted
+    with contextlib.suppress(PlaywrightError):  # the pointer rests on the field, not on what opens next
+        await target.locator.hover(timeout=min(timeout, 1000))
+    if action.clear_before_fill or kind is not None:
+        await target.locator.fill(value, timeout=timeout)
     else:
         await target.locator.click(timeout=timeout)
         await target.page.keyboard.press("End")
-        await target.page.keyboard.insert_text(action.value)
-    shown = action.value if len(action.value) <= 60 else action.value[:59] + "…"
-    message = f"filled {target.label} with '{shown}'"
+        await target.page.keyboard.insert_text(value)
+    message = f"filled {target.label} with '{_shown(action.value)}'"
+    if field.get("has_value"):
+        message = await _verify_fill(target, action.value, value, kind is not None, message, timeout)
     if action.press_enter:
         await target.locator.press("Enter", timeout=timeout)
         await ctx.settle(target.page)
         message += " and pressed Enter"
     return message
+
+
+async def _verify_fill(
+    target: Target, given: str, wanted: str, fixed_format: bool, message: str, timeout: int
+) -> str:
+    """Read the value back: a field may refuse, truncate or reformat what was typed."""
+    now = str(await target.locator.input_value(timeout=timeout))
+    if now == wanted:
+        return message if wanted == given else f"{message} (as '{wanted}')"
+    if fixed_format or (wanted and not now):
+        raise ActionFailed(
+            f"{target.label} did not keep '{_shown(given)}' (it shows '{_shown(now)}'); the field may want "
+            "another format or refuse this value — check its label or placeholder, or try type_text"
+        )
+    return f"{message}; the field now shows '{_shown(now)}'"  # reformatted or cut by the page
 
 
 async def _check(target: Target, action: Check, timeout: int) -> str:
@@ -226,44 +334,98 @@ async def _check(target: Target, action: Check, timeout: int) -> str:
     return f"{word} {target.label}"
 
 
-async def _select(ctx: ActionContext, target: Target, value: str, timeout: int) -> str:
-    info = await target.locator.evaluate(_FIND_OPTION_JS, value, timeout=timeout)
+async def _select(ctx: ActionContext, target: Target, value: str | list[str], timeout: int) -> str:
+    wanted = value if isinstance(value, list) else [value]
+    info = await target.locator.evaluate(_FIND_OPTION_JS, wanted, timeout=timeout)
     if info.get("select"):
-        index = info.get("index", -1)
-        if index < 0:
+        indices: list[int] = info.get("indices") or []
+        missing = [w for w, i in zip(wanted, indices, strict=True) if i < 0]
+        if missing:
             options = info.get("options") or []
             shown = ", ".join(f"'{o}'" for o in options[:20]) + (" …" if len(options) > 20 else "")
-            raise ActionFailed(f"{target.label} has no option '{value}'; its options are: {shown}")
-        await target.locator.select_option(index=index, timeout=timeout)
+            names = ", ".join(f"'{m}'" for m in missing)
+            raise ActionFailed(f"{target.label} has no option {names}; its options are: {shown}")
+        if len(set(indices)) > 1 and not info.get("multiple"):
+            raise ActionFailed(
+                f"{target.label} takes one option only (it is not a <select multiple>); give one value"
+            )
+        await target.locator.select_option(index=indices, timeout=timeout)
         await ctx.settle(target.page)
-        return f"selected '{info.get('label')}' in {target.label}"
-    return await _select_aria(ctx, target, value, timeout)
+        labels = ", ".join(f"'{label}'" for label in info.get("labels") or [])
+        return f"selected {labels} in {target.label}"
+    if len(wanted) > 1:
+        raise ActionFailed(
+            f"{target.label} is not a <select multiple>; select one option per action (a single value)"
+        )
+    return await _select_aria(ctx, target, wanted[0], timeout)
+
+
+# The roles a scripted popup gives its choices: ARIA listboxes and menus, and plain lists
+# (jQuery UI and many autocompletes render <ul><li>).
+ChoiceRole = Literal["option", "menuitem", "treeitem", "listitem"]
+_CHOICE_ROLES: tuple[ChoiceRole, ...] = ("option", "menuitem", "treeitem", "listitem")
+AUTOCOMPLETE_WAIT_MS = 2000
 
 
 async def _select_aria(ctx: ActionContext, target: Target, value: str, timeout: int) -> str:
-    """A scripted combobox or listbox: open it, then click the visible option with that name."""
+    """A scripted combobox, listbox or autocomplete: open it (typing the value into a text field
+    when no option shows), then click the visible choice with that name."""
     page = target.page
     locator = target.locator
     scope: Page | Locator = page
-    if await locator.get_attribute("role", timeout=timeout) == "listbox":
+    role = await locator.get_attribute("role", timeout=timeout)
+    field = await locator.evaluate(_FIELD_JS, timeout=timeout)
+    typable = bool(field.get("has_value")) and not field.get("readonly")
+    if role == "listbox":
         scope = locator
     else:
         await locator.click(timeout=timeout)
         controlled = await locator.get_attribute("aria-controls") or await locator.get_attribute("aria-owns")
         if controlled:  # look only in the list this combobox opens
             scope = page.locator(f"[id='{controlled.split()[0]}']")
+    first_wait = min(timeout, 500 if typable else AUTOCOMPLETE_WAIT_MS)  # typing shows more, sooner
+    option = await _visible_choice(scope, value, first_wait, typable)
+    if option is None and typable:
+        # An autocomplete offers its suggestions only for what was typed.
+        await locator.fill(value, timeout=timeout)
+        await page.keyboard.press("End")  # a key event too: some lists only listen to keys
+        option = await _visible_choice(scope, value, min(timeout, AUTOCOMPLETE_WAIT_MS), typable)
+    if option is not None:
+        point = await aim(Target(page, option, None, f"option '{value}'"), None, timeout)
+        await move_to(Target(page, option, None, value), point)
+        await option.click(timeout=timeout)
+        await ctx.settle(page)
+        message = f"selected '{value}' in {target.label}"
+        if typable:
+            with contextlib.suppress(PlaywrightError):
+                message += f"; the field now shows '{_shown(await locator.input_value(timeout=1000))}'"
+        return message
     options = scope.get_by_role("option").filter(visible=True)
-    with contextlib.suppress(PlaywrightError):  # the list may open with a short animation
-        await options.first.wait_for(state="visible", timeout=min(timeout, 2000))
-    for exact in (True, False):
-        option = scope.get_by_role("option", name=value, exact=exact).filter(visible=True)
-        if await option.count():
-            await option.first.click(timeout=timeout)
-            await ctx.settle(page)
-            return f"selected '{value}' in {target.label}"
     names = [n.strip() for n in await options.all_inner_texts()][:20]
     hint = f"; visible options: {', '.join(repr(n) for n in names)}" if names else ""
     raise ActionFailed(f"{target.label} shows no option '{value}'{hint}")
+
+
+async def _visible_choice(scope: Page | Locator, value: str, wait_ms: int, lists: bool) -> Locator | None:
+    """The visible choice named ``value`` (exact name first), waiting up to ``wait_ms`` for it."""
+    roles = _CHOICE_ROLES if lists else _CHOICE_ROLES[:3]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_ms / 1000
+    wanted = value.strip()
+    while True:
+        for exact in (True, False):
+            for role in roles:
+                if role == "listitem":  # a list item takes no name from its content: match its text
+                    text = re.compile(rf"^\s*{re.escape(wanted)}\s*$" if exact else re.escape(wanted), re.I)
+                    choice = scope.get_by_role(role).filter(has_text=text, visible=True)
+                else:
+                    choice = scope.get_by_role(role, name=value, exact=exact).filter(visible=True)
+                if await choice.count():
+                    # Of nested items that all hold the text, the exact one is the innermost.
+                    return choice.last if role == "listitem" and exact else choice.first
+        if loop.time() >= deadline:
+            return None
+        await asyncio.sleep(0.1)
 
 
 def _file_to_upload(ctx: ActionContext, file_path: str) -> FilePayload:

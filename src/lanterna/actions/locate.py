@@ -43,10 +43,18 @@ def first_line(exc: BaseException) -> str:
 
 async def locate(session: BrowserSession, action: _InteractionBase, timeout_ms: int) -> Target:
     """The single element the action addresses, or ``ActionFailed`` saying what to change."""
-    if action.id:
-        return await _by_id(session, action.id)
-    assert action.selector is not None  # the model requires id or selector
-    return await _by_selector(session.page, action.selector, timeout_ms)
+    return await locate_element(session, action.id, action.selector, timeout_ms)
+
+
+async def locate_element(
+    session: BrowserSession, element_id: str | None, selector: str | None, timeout_ms: int
+) -> Target:
+    """The single element with this observation id, else matching this selector."""
+    if element_id:
+        return await _by_id(session, element_id)
+    if not selector:
+        raise ActionFailed("no element given: give 'id' (from observe()) or 'selector'")
+    return await _by_selector(session.page, selector, timeout_ms)
 
 
 async def _by_id(session: BrowserSession, element_id: str) -> Target:

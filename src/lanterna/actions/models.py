@@ -7,6 +7,7 @@ by ``id`` (from the latest observation) or ``selector`` (any Playwright selector
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 # --- bounds on client input ---------------------------------------------------------------------
 # Every string a client sends has a length limit and no NUL: PostgreSQL, Chromium's command line
@@ -33,6 +35,11 @@ MAX_TEXT = 100_000  # tasks, values typed into the page, answers, instructions
 MAX_CODE = 1_000_000  # evaluate_js
 MAX_INT = 2**31 - 1  # what every database integer column holds
 MAX_LIST = 1000  # items of any list field that has no tighter limit
+MAX_COORD = 20_000  # px: a point on an element or in the viewport (no screen is larger)
+MAX_OFFSET = 20_000  # px: how far a drag may move, either way
+MAX_CLICKS = 3  # single, double, triple click
+MAX_TYPED = 5_000  # characters type_text sends key by key (each is a real key event)
+MAX_OPTIONS = 100  # options one select_dropdown_option may select
 
 NUL_MESSAGE = "contains a NUL character (\\x00), which is not accepted; remove it"
 
@@ -81,8 +88,13 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
 
 
 class _ActionBase(BaseModel):
-    # Clients send descriptive extras (``category``, ``description``): ignore them.
-    model_config = ConfigDict(extra="ignore")
+    # A misspelt or unsupported field must not be dropped silently (a click would land elsewhere):
+    # every undeclared field is a 422 naming it. notte's client sends ``category`` and
+    # ``description`` on every action; they are accepted and not echoed.
+    model_config = ConfigDict(extra="forbid")
+
+    category: SkipJsonSchema[Name | None] = Field(default=None, exclude=True)
+    description: SkipJsonSchema[Text | None] = Field(default=None, exclude=True)
 
     @model_serializer(mode="wrap")
     def _drop_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -135,14 +147,55 @@ class PressKey(_ActionBase):
     key: Name
 
 
-class ScrollUp(_ActionBase):
-    type: Literal["scroll_up"] = "scroll_up"
+class Point(BaseModel):
+    """A point in CSS pixels: from an element's top-left corner, or in the viewport."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: float = Field(ge=0, le=MAX_COORD)
+    y: float = Field(ge=0, le=MAX_COORD)
+
+
+class Offset(BaseModel):
+    """A move in CSS pixels (right and down are positive)."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: float = Field(ge=-MAX_OFFSET, le=MAX_OFFSET)
+    y: float = Field(ge=-MAX_OFFSET, le=MAX_OFFSET)
+
+
+class Modifier(StrEnum):
+    """A key held during a click."""
+
+    ALT = "Alt"
+    CONTROL = "Control"
+    META = "Meta"
+    SHIFT = "Shift"
+    CONTROL_OR_META = "ControlOrMeta"
+
+
+class _Scroll(_ActionBase):
     amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # px; None: a viewport
+    # Given: scroll that element (or the scroller around it) instead of the window.
+    id: Name | None = None
+    selector: Selector | None = None
+
+    @field_validator("selector", mode="before")
+    @classmethod
+    def _normalise_selector(cls, v: Any) -> Any:
+        return _selector_from_wire(v)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _empty_id_is_none(cls, v: Any) -> Any:
+        return v or None
 
 
-class ScrollDown(_ActionBase):
+class ScrollUp(_Scroll):
+    type: Literal["scroll_up"] = "scroll_up"
+
+
+class ScrollDown(_Scroll):
     type: Literal["scroll_down"] = "scroll_down"
-    amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
 
 
 class Scrape(_ActionBase):
@@ -209,23 +262,94 @@ class _InteractionBase(_ActionBase):
 
     @model_validator(mode="after")
     def _needs_target(self) -> _InteractionBase:
-        if not self.id and not self.selector:
+        if not self.id and not self.selector and not self._targets_the_page():
             raise ValueError(
                 f"action '{self.type}' needs an element: give 'id' (e.g. \"B1\" from the latest "
                 "observation) or 'selector' (e.g. \"#submit\", \"text=Sign in\", \"xpath=//button\")"
             )
         return self
 
+    def _targets_the_page(self) -> bool:
+        """Whether this action may address the page instead of an element (a click at a point)."""
+        return False
+
     @property
-    def target(self) -> str:
+    def addressed(self) -> str:
         """How the element was addressed, for messages."""
+        if not self.id and not self.selector:
+            return "the page"
         return f"id '{self.id}'" if self.id else f"selector '{self.selector}'"
 
     type: str
 
 
 class Click(_InteractionBase):
+    """Click an element (at its centre, or at ``position`` from its top-left corner), or the page
+    at ``position`` in viewport coordinates when no element is given."""
+
     type: Literal["click"] = "click"
+    position: Point | None = None
+    click_count: int = Field(default=1, ge=1, le=MAX_CLICKS, description="2: double click, 3: triple")
+    modifiers: Annotated[list[Modifier], Field(max_length=len(Modifier))] | None = None
+    force: bool = Field(default=False, description="click even when another element covers the target")
+
+    def _targets_the_page(self) -> bool:
+        return self.position is not None
+
+
+class Hover(_InteractionBase):
+    """Move the pointer onto an element (at its centre or ``position``): menus, tooltips."""
+
+    type: Literal["hover"] = "hover"
+    position: Point | None = None
+    force: bool = False
+
+
+class Drag(_InteractionBase):
+    """Drag an element onto another (``target`` selector or ``target_id``) or by ``offset``."""
+
+    type: Literal["drag"] = "drag"
+    target: Selector | None = None  # the drop target
+    target_id: Name | None = None
+    offset: Offset | None = None
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _normalise_target(cls, v: Any) -> Any:
+        return _selector_from_wire(v)
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Drag:
+        given = [n for n in ("target", "target_id", "offset") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError(
+                "drag needs exactly one destination: 'target' (a selector), 'target_id' (an id from "
+                'observe()) or \'offset\' ({"x": 0, "y": 120}); got '
+                + (", ".join(repr(n) for n in given) or "none")
+            )
+        return self
+
+    @property
+    def destination(self) -> str:
+        """Where the element goes, for messages."""
+        if self.offset is not None:
+            return f"by ({self.offset.x:g}, {self.offset.y:g}) px"
+        return f"onto id '{self.target_id}'" if self.target_id else f"onto selector '{self.target}'"
+
+
+class SelectText(_InteractionBase):
+    """Select the text of an element, or the first occurrence of ``text`` inside it."""
+
+    type: Literal["select_text"] = "select_text"
+    text: Text | None = None
+
+
+class TypeText(_InteractionBase):
+    """Type ``value`` key by key with real key events (terminals, editors, key-driven widgets)."""
+
+    type: Literal["type_text"] = "type_text"
+    value: Annotated[str, StringConstraints(max_length=MAX_TYPED), AfterValidator(_no_nul)]
+    delay_ms: int = Field(default=0, ge=0, le=200, description="pause between keys")
 
 
 class Fill(_InteractionBase):
@@ -240,8 +364,10 @@ class Check(_InteractionBase):
 
 
 class SelectDropdownOption(_InteractionBase):
+    """Select an option by its label or value; a list selects several of a ``<select multiple>``."""
+
     type: Literal["select_dropdown_option"] = "select_dropdown_option"
-    value: Text
+    value: Text | Annotated[list[Text], Field(min_length=1, max_length=MAX_OPTIONS)]
 
 
 class UploadFile(_InteractionBase):
@@ -257,7 +383,10 @@ BrowserAction = (
     Goto | GotoNewTab | SwitchTab | CloseTab | GoBack | GoForward | Reload | Wait | PressKey
     | ScrollUp | ScrollDown | Scrape | EvaluateJs | Completion
 )
-InteractionAction = Click | Fill | Check | SelectDropdownOption | UploadFile | DownloadFile
+InteractionAction = (
+    Click | Fill | Check | SelectDropdownOption | UploadFile | DownloadFile
+    | Hover | Drag | SelectText | TypeText
+)
 
 Action = Annotated[BrowserAction | InteractionAction, Field(discriminator="type")]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
@@ -267,10 +396,12 @@ ACTION_TYPES: tuple[str, ...] = tuple(
         Goto, GotoNewTab, SwitchTab, CloseTab, GoBack, GoForward, Reload, Wait, PressKey,
         ScrollUp, ScrollDown, Scrape, EvaluateJs, Completion,
         Click, Fill, Check, SelectDropdownOption, UploadFile, DownloadFile,
+        Hover, Drag, SelectText, TypeText,
     )
 )
 INTERACTION_TYPES = frozenset(
     {"click", "fill", "check", "select_dropdown_option", "upload_file", "download_file"}
+    | {"hover", "drag", "select_text", "type_text"}
 )
 
 
