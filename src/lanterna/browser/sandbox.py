@@ -217,43 +217,14 @@ class BrowserSandbox:
         if self.runs_sandboxed:
             args = [a for a in args if a != "--no-sandbox"]
         mount = f'mount --bind "$0" {target} && exec "$@"'
+        # Same process from unshare to Chromium (each step execs the next): the server stays its parent.
+        user = ["--map-current-user"] if self.isolation is Isolation.NAMESPACE else []
+        switch = ["--pdeathsig=KILL", "--"]
         if self.isolation is Isolation.USER:
             assert uid is not None
-            switch = [
-                "setpriv",
-                f"--reuid={uid}",
-                f"--regid={uid}",
-                "--clear-groups",
-                "--pdeathsig=KILL",
-                "--",
-            ]
-            return [
-                "unshare",
-                "--mount",
-                "--propagation=private",
-                "--",
-                "sh",
-                "-c",
-                mount,
-                str(policy),
-                *switch,
-                *args,
-            ]
-        return [
-            "unshare",
-            "--map-current-user",
-            "--mount",
-            "--propagation=private",
-            "--",
-            "sh",
-            "-c",
-            mount,
-            str(policy),
-            "setpriv",
-            "--pdeathsig=KILL",
-            "--",
-            *args,
-        ]
+            switch = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *switch]
+        unshare = ["unshare", *user, "--mount", "--propagation=private", "--"]
+        return [*unshare, "sh", "-c", mount, str(policy), "setpriv", *switch, *args]
 
     @staticmethod
     def environment(profile_dir: Path) -> dict[str, str]:
