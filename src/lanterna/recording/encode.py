@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.video.reformatter import ColorRange
 from pydantic import BaseModel
 
 from lanterna.recording.frames import FrameEntry
@@ -103,7 +104,7 @@ def _encode(
         container.mux(stream.encode(frame))
     if previous is None:
         raise ValueError("no frame could be decoded")
-    tail = previous.reformat(width, height, "yuv420p")
+    tail = previous.reformat(width, height, "yuv420p")  # a copy, with its own pts
     tail.pts, tail.time_base = last_pts + round(TAIL_S * 1000), _TIME_BASE
     container.mux(stream.encode(tail))
     container.mux(stream.encode(None))
@@ -117,5 +118,8 @@ def _decode(decoder: av.CodecContext, jpeg: bytes, width: int, height: int) -> a
         return None  # a torn file (crash mid-write): skip it
     for frame in frames:
         if isinstance(frame, av.VideoFrame):
-            return frame.reformat(width, height, "yuv420p")
+            # JPEG is full range, H.264 for players limited: convert, or colours come out stretched.
+            return frame.reformat(
+                width, height, "yuv420p", src_color_range=ColorRange.JPEG, dst_color_range=ColorRange.MPEG
+            )
     return None

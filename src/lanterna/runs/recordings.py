@@ -208,9 +208,10 @@ class RecordingService:
         async for jpeg in live.recorder.hub.subscribe():
             yield jpeg
 
-    async def check_live(self, tenant: str, session_id: str) -> None:
-        """``NotFoundError``/``ConflictError`` unless the tenant's session is recording now."""
-        await self._live_of(tenant, session_id)
+    async def check_live(self, tenant: str, session_id: str) -> tuple[int, int]:
+        """The viewport of the tenant's session if it is recording now; else ``NotFoundError``
+        (not the tenant's) or ``ConflictError`` (ended, or recording off)."""
+        return (await self._live_of(tenant, session_id)).recorder.browser.viewport
 
     async def send_input(self, tenant: str, session_id: str, event: InputEvent) -> None:
         """Dispatch a viewer's mouse or keyboard event to the session's recorded tab."""

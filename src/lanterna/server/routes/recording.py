@@ -96,24 +96,31 @@ async def step_screenshot(
 async def live_view(websocket: WebSocket, session_id: str) -> None:
     """The session's frames as binary JPEG messages: the latest first, then each new one, until
     the session ends. Authenticate with ``?token=<api key>``. With ``?interactive=true`` the viewer
-    may send ``{"input": {"type": "click"|"scroll"|"text"|"key", ...}}`` text messages; problems
-    come back as ``{"error": "..."}``."""
+    may send ``{"input": {"type": "click"|"scroll"|"text"|"key", ...}}`` text messages (x, y in
+    viewport pixels); problems come back as ``{"error": "..."}``. The first message is a text one:
+    ``{"viewport": {"width": w, "height": h}, "interactive": bool}``."""
     recordings = runtime_of(websocket).recordings
     try:
         tenant = await authenticate(websocket)
-        await recordings.check_live(tenant, session_id)
+        width, height = await recordings.check_live(tenant, session_id)
     except LanternaError as exc:
         await refuse_websocket(websocket, exc.status, exc.message)
         return
     interactive = websocket.query_params.get("interactive", "").lower() == "true"
-    work = _serve(websocket, recordings, tenant, session_id, interactive)
+    work = _serve(websocket, recordings, tenant, session_id, interactive, {"width": width, "height": height})
     await serve_until_revoked(websocket, tenant, "recording", work)
 
 
 async def _serve(
-    websocket: WebSocket, recordings: RecordingService, tenant: str, session_id: str, interactive: bool
+    websocket: WebSocket,
+    recordings: RecordingService,
+    tenant: str,
+    session_id: str,
+    interactive: bool,
+    viewport: dict[str, int],
 ) -> None:
     await websocket.accept()
+    await websocket.send_json({"viewport": viewport, "interactive": interactive})
     sender = asyncio.create_task(_send_frames(websocket, recordings, tenant, session_id))
     listener = asyncio.create_task(_receive(websocket, recordings, tenant, session_id, interactive))
     try:
