@@ -49,7 +49,8 @@ class TypeTextAction(_Message, InteractionAction):
     value: str
 
 # Results echo the action: let the client parse the new types too.
-_Union = Annotated[functools.reduce(operator.or_, BaseAction.ACTION_REGISTRY.values()), Field(discriminator="type")]
+_Every = functools.reduce(operator.or_, BaseAction.ACTION_REGISTRY.values())
+_Union = Annotated[_Every, Field(discriminator="type")]
 
 class ExecutionResult(observation.ExecutionResult):
     action: _Union  # type: ignore
@@ -112,8 +113,8 @@ def test_what_notte_sends_for_each_action_validates() -> None:
                      "notte_selector": "", "iframe_parent_css_selectors": [],
                      "playwright_selector": "#buy", "python_selector": ""},
     }  # fmt: skip
-    assert parse_action(sent).wire() == {"type": "click", "selector": "#buy", "timeout": 5000, "click_count": 1,
-                                         "force": False}  # fmt: skip
+    echoed = {"type": "click", "selector": "#buy", "timeout": 5000, "click_count": 1, "force": False}
+    assert parse_action(sent).wire() == echoed
     scrape = {"type": "scrape", "category": "Data", "description": "Scrape", "instructions": None,
               "only_main_content": True, "only_images": False, "scrape_links": True, "scrape_images": False}
     assert parse_action(scrape).type == "scrape"
