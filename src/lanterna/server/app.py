@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lanterna.config import Settings, get_settings
 from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
 from lanterna.runs.runtime import Runtime
-from lanterna.server import cdp
+from lanterna.server import cdp, dashboard
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
 from lanterna.server.routes import agents, recording, sessions, storage
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness check; needs no API key."""
         return {"status": "ok"}
 
+    app.include_router(dashboard.router)  # before sessions: /sessions/viewer/index.html
     app.include_router(recording.router)  # before sessions: /sessions/{id}/replay is served here
     app.include_router(sessions.router)
     app.include_router(agents.router)

@@ -11,6 +11,10 @@ from starlette.requests import HTTPConnection
 from lanterna.errors import AuthenticationError
 from lanterna.runs.runtime import Runtime
 
+# The dashboard keeps the API key in this HttpOnly cookie; its scripts mark writes with the header.
+DASHBOARD_COOKIE = "lanterna_key"
+DASHBOARD_HEADER = "x-lanterna-dashboard"
+
 HOW_TO_AUTHENTICATE = (
     "send 'Authorization: Bearer <api key>' (or '?token=<api key>' on WebSocket URLs); "
     "create a key with `lanterna keys create`"
@@ -22,14 +26,35 @@ def runtime_of(connection: HTTPConnection) -> Runtime:
     return runtime
 
 
-def presented_key(connection: HTTPConnection) -> str | None:
-    """The key from the Authorization header, else from the ``token`` query parameter."""
+def presented_key(connection: HTTPConnection, *, cookie: bool = True) -> str | None:
+    """The key from the Authorization header, else from the ``token`` query parameter, else
+    (with ``cookie``) from the dashboard's sign-in cookie."""
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     token = connection.query_params.get("token")
-    return token or None
+    if token:
+        return token
+    return dashboard_key(connection) if cookie else None
+
+
+def dashboard_key(connection: HTTPConnection) -> str | None:
+    """The dashboard cookie's key, only on requests our own pages can make: a cookie rides along
+    on any request to this host, so a WebSocket must come from this origin and a write must carry
+    the header our scripts add (a cross-site form cannot)."""
+    key = connection.cookies.get(DASHBOARD_COOKIE)
+    if not key:
+        return None
+    if connection.scope["type"] == "websocket":
+        origin = connection.headers.get("origin", "")
+        if origin.split("://", 1)[-1] != connection.headers.get("host", ""):
+            return None
+    elif connection.scope.get("method", "GET") not in ("GET", "HEAD") and (
+        connection.headers.get(DASHBOARD_HEADER) != "1"
+    ):
+        return None
+    return key
 
 
 async def authenticate(connection: HTTPConnection) -> str:

@@ -91,7 +91,8 @@ def _ws_base(request: Request) -> str:
 
 
 def _token_query(request: Request) -> str:
-    return f"?token={quote(presented_key(request) or '', safe='')}"
+    # Never the dashboard's cookie: its key stays out of reach of page scripts.
+    return f"?token={quote(presented_key(request, cookie=False) or '', safe='')}"
 
 
 def _tab_debug(request: Request, session_id: str, tab: TabTarget) -> TabDebug:
