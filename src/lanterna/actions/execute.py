@@ -100,5 +100,8 @@ def _validation_message(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after",))
+        if err.get("type") == "extra_forbidden":
+            parts.append(f"unknown field '{where}': remove it or check its spelling")
+            continue
         parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
     return "invalid action: " + "; ".join(parts)

@@ -159,9 +159,13 @@ class Transport:
 
 def describe_problems(error: ValidationError) -> str:
     """A validation error as one readable line: ``field: problem; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in error.errors()
-    )
+    def line(err: Any) -> str:
+        where = ".".join(str(p) for p in err["loc"]) or "value"
+        if err["type"] == "extra_forbidden":  # a typo must not look like a server problem
+            return f"{where}: unknown field '{err['loc'][-1]}'; remove it or check its spelling"
+        return f"{where}: {err['msg']}"
+
+    return "; ".join(line(err) for err in error.errors())
 
 
 def validate_request(model: type[M], data: Any, what: str) -> M:
