@@ -30,7 +30,7 @@ def _ws(server: LanternaServer, path: str) -> str:
     return "ws://" + server.url.removeprefix("http://") + path
 
 
-@pytest.mark.parametrize("path", ["/nope", "/sessions", f"/sessions/{NO_SUCH_ID}/recording", "/demo/x"])
+@pytest.mark.parametrize("path", ["/nope", "/sessions", f"/sessions/{NO_SUCH_ID}/recorder", "/demo/x"])
 async def test_an_unknown_websocket_path_is_a_404_naming_the_endpoints(
     lanterna_server: LanternaServer, path: str
 ) -> None:
@@ -46,6 +46,7 @@ async def test_an_unknown_websocket_path_is_a_404_naming_the_endpoints(
         f"/agents/{NO_SUCH_ID}/debug/logs",
         f"/sessions/{NO_SUCH_ID}/cdp",
         f"/sessions/{NO_SUCH_ID}/cdp/page/ABC123",
+        f"/sessions/{NO_SUCH_ID}/recording",
     ],
 )
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
-"""``lanterna agents ls|show|stop``: agent runs on a running server."""
+"""``lanterna agents ls|show|stop|replay``: agent runs on a running server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -82,3 +84,16 @@ def stop_agent(
         agent = client.agents.stop(agent_id)
     detail = f": {escape(agent.answer)}" if agent.answer else ""
     console.print(f"Agent {agent.agent_id} is {agent.state}{detail}")
+
+
+@app.command("replay")
+def replay_agent(
+    agent_id: str = typer.Argument(..., help="Id of a finished agent."),
+    output: Path = typer.Option(Path("run.mp4"), "--output", "-o", help="Where to save the MP4."),
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Save a finished agent's run as an MP4 video (idle gaps shortened)."""
+    with connect(server, api_key) as client, reported_errors(client.server_url):
+        output.write_bytes(client.agents.replay(agent_id))
+    console.print(f"Saved the replay of agent {agent_id} to {output}")

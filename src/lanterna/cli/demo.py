@@ -6,6 +6,8 @@ agent to find the shop's contact email, showing each step as it happens.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.markup import escape
 
@@ -13,6 +15,8 @@ from lanterna.cli.console import console
 from lanterna.cli.run import run_live, start_local_server
 from lanterna.config import get_settings
 from lanterna.demo.site import DemoSite
+from lanterna.errors import LanternaError
+from lanterna.sdk import Client
 
 DEMO_TASK = "Go to {url} and find the contact email"
 
@@ -43,4 +47,23 @@ def demo(
             max_steps=max_steps,
             timeout_s=timeout,
         )
+        _save_replay(local.url, local.api_key, result.agent_id, settings.home / "replays")
     raise typer.Exit(code=0 if result.success else 1)
+
+
+def _save_replay(server_url: str, api_key: str, agent_id: str, folder: Path) -> None:
+    """Save the run's replay and say where to watch it again."""
+    path = folder / f"agent-{agent_id}.mp4"
+    try:
+        with Client(api_key=api_key, server_url=server_url) as client:
+            mp4 = client.agents.replay(agent_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(mp4)
+    except (LanternaError, OSError) as exc:
+        console.print(f"[dim]No replay saved: {escape(str(exc))}[/]")
+        return
+    console.print(f"Watch the run again: [bold]{path}[/]")
+    console.print(
+        "[dim]Or run `lanterna serve` and open its dashboard at http://127.0.0.1:8000/ "
+        "to watch agents live and replay them.[/]"
+    )

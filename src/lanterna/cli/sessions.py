@@ -1,6 +1,8 @@
-"""``lanterna sessions ls|stop``: browser sessions on a running server."""
+"""``lanterna sessions ls|stop|replay``: browser sessions on a running server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -48,3 +50,16 @@ def stop_session(
     with connect(server, api_key) as client, reported_errors(client.server_url):
         session = client.sessions.stop(session_id)
     console.print(f"Session {session.session_id} is {session.status}.")
+
+
+@app.command("replay")
+def replay_session(
+    session_id: str = typer.Argument(..., help="Id of a stopped session."),
+    output: Path = typer.Option(Path("session.mp4"), "--output", "-o", help="Where to save the MP4."),
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Save a stopped session's recording as an MP4 video (idle gaps shortened)."""
+    with connect(server, api_key) as client, reported_errors(client.server_url):
+        output.write_bytes(client.sessions.replay(session_id))
+    console.print(f"Saved the replay of session {session_id} to {output}")

@@ -208,6 +208,10 @@ class SessionsApi:
         call = self._client._transport.call(SessionResponse, "DELETE", f"/sessions/{session_id}/stop")
         return self._client._loop.run_sync(call)
 
+    def replay(self, session_id: str) -> bytes:
+        """The stopped session's recording as MP4 bytes (H.264)."""
+        return self._client._loop.run_sync(self._client._transport.download(f"/sessions/{session_id}/replay"))
+
 
 class AgentsApi:
     """``client.agents``: agents by id, without an ``Agent`` object."""
@@ -229,6 +233,10 @@ class AgentsApi:
         """Stop an agent by id (it finishes its current action); returns its status."""
         call = self._client._transport.call(AgentStatus, "DELETE", f"/agents/{agent_id}/stop")
         return self._client._loop.run_sync(call)
+
+    def replay(self, agent_id: str) -> bytes:
+        """The finished agent's run as MP4 bytes (H.264)."""
+        return self._client._loop.run_sync(self._client._transport.download(f"/agents/{agent_id}/replay"))
 
 
 class FilesApi:

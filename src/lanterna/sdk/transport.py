@@ -111,6 +111,20 @@ class Transport:
         except ValueError as e:
             raise LanternaError(f"{method} {path}: the server answered with non-JSON content") from e
 
+    async def download(self, path: str) -> bytes:
+        """GET ``path`` and return the raw body (a replay); an error answer raises as ``request`` does."""
+        try:
+            response = await self._client().get(path)
+        except httpx.TimeoutException as e:
+            raise ServerUnavailableError(
+                f"lanterna server at {self.server_url} did not answer GET {path}"
+            ) from e
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from e
+        if response.status_code >= 300:
+            raise error_for(response.status_code, response.content)
+        return response.content
+
     async def call(
         self,
         model: type[M],
@@ -159,6 +173,7 @@ class Transport:
 
 def describe_problems(error: ValidationError) -> str:
     """A validation error as one readable line: ``field: problem; ...``."""
+
     def line(err: Any) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "value"
         if err["type"] == "extra_forbidden":  # a typo must not look like a server problem
