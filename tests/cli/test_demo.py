@@ -20,3 +20,5 @@ def test_demo_command_finds_the_contact_email() -> None:
     answer_lines = [line for line in done.stdout.splitlines() if line.startswith("Answer:")]
     assert answer_lines and CONTACT_EMAIL in answer_lines[0], done.stdout
     assert "✓ success" in done.stdout
+    saved = next(line for line in done.stdout.splitlines() if line.startswith("Watch the run again:"))
+    assert Path(saved.split(":", 1)[1].strip()).stat().st_size > 0  # the run's MP4
