@@ -5,7 +5,9 @@ Acquire: a pool of 2 warm browsers; each run waits until the pool is full again,
 the bench-pages folder (saved checkout, search and sign-in pages, served on 127.0.0.1; every other
 host name fails to resolve, so nothing waits for the internet), takes one untimed warm-up, then
 alternately times Playwright's ``page.aria_snapshot(mode="ai")`` (the raw snapshot lanterna builds
-on) and lanterna's ``observe()`` (snapshot + parsing + ids + text rendering + scroll metrics).
+on) and lanterna's ``observe()`` (snapshot + parsing + ids + text rendering + scroll metrics),
+and ``observe(probe=False)`` (*tree*: the accessibility tree alone, without the page probe for
+clickable elements that have no role), so the probe's cost shows side by side in one run.
 *Interactive* counts the raw snapshot's elements with a ref and an interactive role (link, button,
 textbox, combobox, checkbox, radio, tab, option …); *kept* is how many of those refs observe() gave
 an id. *Chars* is the size of the text an LLM would read: the raw YAML, or observe()'s rendering.
@@ -65,6 +67,8 @@ class PageResult:
     name: str
     raw_s: list[float] = field(default_factory=list)
     observe_s: list[float] = field(default_factory=list)
+    tree_s: list[float] = field(default_factory=list)
+    tree_chars: int = 0
     raw_chars: int = 0
     raw_interactive: int = 0
     elements: int = 0
@@ -110,8 +114,12 @@ async def measure_page(session: BrowserSession, url: str, name: str, repeats: in
         raw = await page.aria_snapshot(mode="ai")
         result.raw_s.append(time.perf_counter() - start)
         start = time.perf_counter()
+        tree = await observe(session, probe=False)
+        result.tree_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
         obs = await observe(session)
         result.observe_s.append(time.perf_counter() - start)
+    result.tree_chars = len(tree.text) if repeats else 0
     refs = set(RAW_INTERACTIVE.findall(raw))
     result.raw_chars, result.raw_interactive = len(raw), len(refs)
     result.elements, result.chars = len(obs.elements), len(obs.text)
@@ -157,21 +165,25 @@ async def run(config: BenchConfig) -> BenchSection:
 
     observe_medians = [median(p.observe_s) or 0 for p in pages]
     raw_medians = [median(p.raw_s) or 0 for p in pages]
+    tree_medians = [median(p.tree_s) or 0 for p in pages]
     observe_all = [s for p in pages for s in p.observe_s]
     total = {
         "raw_chars": sum(p.raw_chars for p in pages),
         "chars": sum(p.chars for p in pages),
+        "tree_chars": sum(p.tree_chars for p in pages),
         "interactive": sum(p.raw_interactive for p in pages),
         "kept": sum(p.kept for p in pages),
         "elements": sum(p.elements for p in pages),
     }
-    header = ["page", "raw ms", "raw interactive", "raw chars", "observe ms", "elements", "kept", "chars"]
+    header = ["page", "raw ms", "raw interactive", "raw chars", "tree ms", "tree chars"]
+    header += ["observe ms", "elements", "kept", "chars"]
     for lib in libraries:
         header += [f"{lib} ms", f"{lib} elements", f"{lib} chars"]
     rows = []
-    for p, raw_med, obs_med in zip(pages, raw_medians, observe_medians, strict=True):
+    for p, raw_med, tree_med, obs_med in zip(pages, raw_medians, tree_medians, observe_medians, strict=True):
         row = [
             p.name.removesuffix(".html"), ms(raw_med), str(p.raw_interactive), f"{p.raw_chars:,}",
+            ms(tree_med), f"{p.tree_chars:,}",
             ms(obs_med), str(p.elements), pct(p.kept, p.raw_interactive), f"{p.chars:,}",
         ]  # fmt: skip
         for lib in libraries:
@@ -179,7 +191,8 @@ async def run(config: BenchConfig) -> BenchSection:
         rows.append(row)
     totals = [
         f"**all {len(pages)} pages** (median / sums)", ms(median(raw_medians)), str(total["interactive"]),
-        f"{total['raw_chars']:,}", ms(median(observe_medians)), str(total["elements"]),
+        f"{total['raw_chars']:,}", ms(median(tree_medians)), f"{total['tree_chars']:,}",
+        ms(median(observe_medians)), str(total["elements"]),
         pct(total["kept"], total["interactive"]), f"{total['chars']:,}",
     ]  # fmt: skip
     for lib in libraries:
@@ -270,6 +283,8 @@ async def run(config: BenchConfig) -> BenchSection:
             "observe_median_ms": (observe_median or 0) * 1000,
             "observe_p95_ms": (percentile(observe_all, 95) or 0) * 1000,
             "raw_median_ms": (median(raw_medians) or 0) * 1000,
+            "tree_median_ms": (median(tree_medians) or 0) * 1000,
+            "tree_chars": float(total["tree_chars"]),
             "rendering_chars": float(total["chars"]),
             "raw_chars": float(total["raw_chars"]),
             "elements": float(total["elements"]),

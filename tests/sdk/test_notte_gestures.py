@@ -115,6 +115,14 @@ def test_what_notte_sends_for_each_action_validates() -> None:
     }  # fmt: skip
     echoed = {"type": "click", "selector": "#buy", "timeout": 5000, "click_count": 1, "force": False}
     assert parse_action(sent).wire() == echoed
-    scrape = {"type": "scrape", "category": "Data", "description": "Scrape", "instructions": None,
-              "only_main_content": True, "only_images": False, "scrape_links": True, "scrape_images": False}
+    scrape = {
+        "type": "scrape",
+        "category": "Data",
+        "description": "Scrape",
+        "instructions": None,
+        "only_main_content": True,
+        "only_images": False,
+        "scrape_links": True,
+        "scrape_images": False,
+    }
     assert parse_action(scrape).type == "scrape"

@@ -76,7 +76,8 @@ async def _by_id(session: BrowserSession, element_id: str) -> Target:
             f"element '{element_id}' belongs to a tab that is no longer active; call observe() again"
         )
     label = f'{element_id} ({element.role} "{element.name[:60]}")' if element.name else element_id
-    locator = page.locator(f"aria-ref={element.ref}")
+    # Clickables found by the page probe carry a selector; everything else an AI-snapshot ref.
+    locator = page.locator(element.selector or f"aria-ref={element.ref}")
     try:
         count = await locator.count()
     except PlaywrightError:

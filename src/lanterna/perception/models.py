@@ -55,6 +55,9 @@ class InteractiveElement(BaseModel):
     expanded: bool | None = None
     selected: bool | None = None
     ref: str = Field(description="Playwright AI-snapshot ref, resolvable as 'aria-ref=<ref>'")
+    selector: str | None = Field(
+        default=None, description="set for elements the snapshot has no ref for: how actions find them"
+    )
 
     @property
     def action_type(self) -> Literal["click", "fill", "check", "select_dropdown_option"]:

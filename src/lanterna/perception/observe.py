@@ -13,6 +13,7 @@ from playwright.async_api import Page
 
 from lanterna.browser.session import BrowserSession
 from lanterna.errors import ConflictError, LanternaError
+from lanterna.perception.clickables import MARK, MAX_CLICKABLES, PROBE_JS, ClickableIndex, parse_clickables
 from lanterna.perception.models import Observation, PageMetadata, TabInfo, Viewport
 from lanterna.perception.render import render_nodes
 from lanterna.perception.snapshot import parse_snapshot
@@ -34,20 +35,22 @@ _METRICS_JS = """() => {
 }"""
 
 
-async def observe(session: BrowserSession, *, screenshot: bool = False) -> Observation:
+async def observe(session: BrowserSession, *, screenshot: bool = False, probe: bool = True) -> Observation:
     """Snapshot the active tab: metadata, addressable elements with short ids, and a text view.
 
     The element ids stay valid until the next ``observe`` of this session; ``execute`` resolves
-    them against ``session.last_observation``.
+    them against ``session.last_observation``. ``probe`` also looks for clickable elements the
+    accessibility tree does not call interactive (one more page script, run alongside the
+    snapshot; it marks them with a ``data-lanterna-click`` attribute); False gives the tree alone.
     """
     if session.closed:
         raise ConflictError(f"session {session.id} is closed ({session.closed_reason})")
     started_at = datetime.now(UTC)
     session.touch()
     page = session.page
-    snapshot, metrics = await _capture(page)
+    snapshot, metrics, found = await _capture(page, probe)
     nodes = parse_snapshot(snapshot)
-    rendering = render_nodes(nodes)
+    rendering = render_nodes(nodes, ClickableIndex(parse_clickables(found)) if probe else None)
     viewport = Viewport(
         scroll_x=metrics.get("sx", 0),
         scroll_y=metrics.get("sy", 0),
@@ -77,19 +80,21 @@ async def observe(session: BrowserSession, *, screenshot: bool = False) -> Obser
     return observation
 
 
-async def _capture(page: Page) -> tuple[str, dict[str, Any]]:
-    """The AI snapshot and the scroll metrics, taken together; retried once across a navigation."""
+async def _capture(page: Page, probe: bool) -> tuple[str, dict[str, Any], Any]:
+    """The AI snapshot, the scroll metrics and (with ``probe``) the clickables, taken together;
+    retried once across a navigation."""
     for attempt in range(2):
         try:
             # page.evaluate has no timeout of its own: a page stuck in a script must not hang us.
-            snapshot, metrics = await asyncio.wait_for(
+            snapshot, metrics, found = await asyncio.wait_for(
                 asyncio.gather(
                     page.aria_snapshot(mode="ai", timeout=SNAPSHOT_TIMEOUT_MS),
                     page.evaluate(_METRICS_JS),
+                    page.evaluate(PROBE_JS, [MARK, MAX_CLICKABLES]) if probe else _nothing(),
                 ),
                 timeout=SNAPSHOT_TIMEOUT_MS / 1000 + 2,
             )
-            return snapshot, metrics if isinstance(metrics, dict) else {}
+            return snapshot, metrics if isinstance(metrics, dict) else {}, found
         except TimeoutError as exc:
             raise LanternaError(
                 f"the page did not answer within {SNAPSHOT_TIMEOUT_MS // 1000} s (a script may be "
@@ -104,6 +109,10 @@ async def _capture(page: Page) -> tuple[str, dict[str, Any]]:
             with contextlib.suppress(PlaywrightError):
                 await page.wait_for_load_state("domcontentloaded", timeout=SNAPSHOT_TIMEOUT_MS)
     raise AssertionError("unreachable")
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _tabs(session: BrowserSession, active: Page, active_title: str) -> list[TabInfo]:

@@ -6,13 +6,18 @@ One pass over the tree:
   document order) and one line such as ``[B3] button "Add to cart" disabled``;
 - headings become ``## text``; text becomes trimmed lines, small text-only groups one line;
 - wrappers (generic, list, region …) add no line; text that repeats the name of an
-  adjacent element (a label) is dropped; the options of a native select are summarised.
+  adjacent element (a label) is dropped; the options of a native select are summarised;
+- a drawing (an ``img`` with content: inline SVG) becomes one line of its text, and its named
+  shapes (a chart's points) get ids;
+- clickable elements without an interactive role (see ``clickables``) get ``M`` ids where the
+  tree has their node, and are listed after the page where it has none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lanterna.perception.clickables import ClickableIndex
 from lanterna.perception.models import OTHER_PREFIX, ROLE_PREFIX, InteractiveElement
 from lanterna.perception.snapshot import AriaNode
 
@@ -20,6 +25,7 @@ MAX_NAME = 120  # characters of an element name in the text view (the model keep
 MAX_TEXT = 300  # characters of one text line
 MAX_GROUP = 160  # a text-only subtree up to this size is rendered as one line
 MAX_OPTIONS_SHOWN = 6
+MAX_SHAPES = 30  # ids per drawing: a map with hundreds of regions must not flood the view
 CHECKABLE = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
 VALUE_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton", "slider", "listbox"})
 SKIPPED = frozenset({"separator", "presentation", "none"})
@@ -49,10 +55,12 @@ def element_prefix(node: AriaNode) -> str | None:
     return OTHER_PREFIX if node.pointer else None
 
 
-def render_nodes(nodes: list[AriaNode]) -> Rendering:
-    renderer = _Renderer()
+def render_nodes(nodes: list[AriaNode], clickables: ClickableIndex | None = None) -> Rendering:
+    """Elements and text lines of the tree; ``clickables`` adds what the page probe found."""
+    renderer = _Renderer(clickables)
     for node in nodes:
         renderer.visit(node)
+    renderer.list_leftover_clickables()
     return renderer.result
 
 
@@ -91,10 +99,11 @@ def _texts(node: AriaNode, out: list[str]) -> None:
 
 
 class _Renderer:
-    def __init__(self) -> None:
+    def __init__(self, clickables: ClickableIndex | None = None) -> None:
         self.result = Rendering()
         self.counters: dict[str, int] = {}
         self._structural: dict[int, bool] = {}
+        self._clickables = clickables
 
     # -- classification ------------------------------------------------------------
 
@@ -103,8 +112,14 @@ class _Renderer:
         key = id(node)
         cached = self._structural.get(key)
         if cached is None:
+            clickable = (
+                self._clickables is not None
+                and node.ref is not None
+                and self._clickables.has(_clean(node.name) or _clean(node.text))
+            )
             cached = (
-                element_prefix(node) is not None
+                clickable
+                or element_prefix(node) is not None
                 or node.role == "heading"
                 or (node.role == "option")
                 or any(self._has_structure(c) for c in node.children)
@@ -145,6 +160,11 @@ class _Renderer:
         if role in SKIPPED:
             return
         prefix = element_prefix(node)
+        if self._clickables is not None and node.ref is not None:
+            found = self._clickables.take(_clean(node.name) or _clean(node.text))
+            if prefix is None and found is not None:
+                self._element(node, OTHER_PREFIX, selector=found.selector)
+                return
         if prefix is not None:
             self._element(node, prefix)
             return
@@ -168,6 +188,8 @@ class _Renderer:
             self._line(f"{role} {_quote(_cut(_clean(node.name), MAX_NAME))} disabled")
             return
         if role == "img":
+            if node.children:
+                self._figure(node)
             return
         if node.text:
             # The name usually repeats the text; when it says something else, keep both.
@@ -205,10 +227,56 @@ class _Renderer:
             for piece in run:
                 self._text(piece)
 
-    def _element(self, node: AriaNode, prefix: str) -> None:
+    def _next_id(self, prefix: str) -> str:
         number = self.counters.get(prefix, 0) + 1
         self.counters[prefix] = number
-        element_id = f"{prefix}{number}"
+        return f"{prefix}{number}"
+
+    def _figure(self, node: AriaNode) -> None:
+        """An inline drawing: its text on one line, its named shapes as elements."""
+        texts: list[str] = []
+        shapes: list[AriaNode] = []
+        stack = list(reversed(node.children))
+        while stack:
+            child = stack.pop()
+            if child.role == "text" or child.text:
+                texts.append(_clean(child.text))
+            elif child.name and child.ref and not child.children:
+                shapes.append(child)
+            stack.extend(reversed(child.children))
+        label = _clean(node.name)
+        body = " | ".join(t for t in texts if t)
+        if label or body:
+            head = f"figure {_quote(_cut(label, MAX_NAME))}" if label else "figure"
+            self._line(_cut(f"{head}: {body}" if body else head, MAX_TEXT))
+        for shape in shapes[:MAX_SHAPES]:
+            element = InteractiveElement(
+                id=self._next_id(OTHER_PREFIX), role="shape", name=_clean(shape.name), ref=shape.ref or ""
+            )
+            self.result.elements.append(element)
+            self._line(f"[{element.id}] shape {_quote(_cut(element.name, MAX_NAME))}")
+        if len(shapes) > MAX_SHAPES:
+            self._line(f"… {len(shapes) - MAX_SHAPES} more shapes")
+
+    def list_leftover_clickables(self) -> None:
+        """Clickables the tree had no node for (text merged into a paragraph, icons), after the page."""
+        if self._clickables is None:
+            return
+        leftover = self._clickables.leftover()
+        if not leftover:
+            return
+        self._line("")
+        self._line("clickable elements without a role:")
+        for c in leftover:
+            element = InteractiveElement(
+                id=self._next_id(OTHER_PREFIX), role="clickable", name=c.name, ref="", selector=c.selector
+            )
+            self.result.elements.append(element)
+            what = _quote(_cut(c.name, MAX_NAME)) if c.name else f"({c.tag})"
+            self._line(f"[{element.id}] clickable {what}")
+
+    def _element(self, node: AriaNode, prefix: str, selector: str | None = None) -> None:
+        element_id = self._next_id(prefix)
         role = node.role
         name = _clean(node.name)
         child_options = [c for c in node.children if c.role == "option" and c.ref is None]
@@ -237,6 +305,7 @@ class _Renderer:
             expanded=True if node.expanded else None,
             selected=True if node.selected else None,
             ref=node.ref or "",
+            selector=selector,
         )
         # A label right before its control says the same thing: keep only the control.
         lines = self.result.lines

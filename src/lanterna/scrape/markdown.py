@@ -42,8 +42,17 @@ _EXTRACT_JS = """([selector, dropped, mainOnly]) => {
     if (node.nodeType !== Node.ELEMENT_NODE) return null;
     if (dropSel && node.matches(dropSel)) return null;
     const tag = node.tagName.toLowerCase();
-    if (tag !== 'svg' && !node.checkVisibility({visibilityProperty: true})) return null;
-    if (tag === 'svg') return null;  // inline drawings: no text, no addressable image
+    if (!node.checkVisibility({visibilityProperty: true})) return null;
+    if (tag === 'svg') {
+      // A drawing says something through its <text> labels and the <title> of its shapes (a chart's
+      // points); a bare icon says nothing.
+      const parts = [...node.querySelectorAll('text, title')]
+        .map(t => t.textContent.trim().replace(/\\s+/g, ' ')).filter(Boolean);
+      if (!parts.length) return null;
+      const figure = document.createElement('p');
+      figure.textContent = parts.join(' | ');
+      return figure;
+    }
     const out = document.createElement(tag);
     for (const a of ['alt', 'title', 'colspan', 'rowspan']) {
       if (node.hasAttribute(a)) out.setAttribute(a, node.getAttribute(a));
@@ -55,9 +64,16 @@ _EXTRACT_JS = """([selector, dropped, mainOnly]) => {
       images.push({url: src || '', w: node.width, h: node.height, alt: node.alt || ''});
     }
     if (tag === 'input' || tag === 'textarea' || tag === 'select') {
-      const value = tag === 'select' ? (node.selectedOptions[0] || {}).label : node.value;
-      if (value && node.type !== 'password' && node.type !== 'hidden') out.textContent = ` ${value} `;
-      return out;
+      // A form control's value as text in a <span>: text inside a void <input> serialises to nothing.
+      const type = (node.type || '').toLowerCase();
+      if (type === 'password' || type === 'hidden' || type === 'file') return null;
+      let value = node.value;
+      if (type === 'checkbox' || type === 'radio') value = node.checked ? '[x]' : '[ ]';
+      else if (tag === 'select') value = [...node.selectedOptions].map(o => o.label).join(', ');
+      if (!value) return null;
+      const shown = document.createElement('span');
+      shown.textContent = ` ${value} `;
+      return shown;
     }
     for (const child of node.childNodes) {
       const c = copy(child);
