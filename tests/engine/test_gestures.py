@@ -170,3 +170,20 @@ async def test_select_on_an_autocomplete_list(page: BrowserSession) -> None:
     assert await page.page.input_value("#city") == "Parma" and await out(page) == "city: Parma"
     bad = await run(page, type="select_dropdown_option", selector="#city", value="Zurich", timeout=1000)
     assert not bad.success and "shows no option 'Zurich'" in bad.message
+
+
+def test_every_action_type_has_an_example_that_validates() -> None:
+    from lanterna.actions.models import ACTION_ADAPTER, ACTION_TYPES, EXAMPLES, parse_action
+
+    assert set(EXAMPLES) == set(ACTION_TYPES)
+    for example in EXAMPLES.values():
+        assert parse_action(example).type == example["type"]
+    schemas = ACTION_ADAPTER.json_schema()["$defs"]
+    assert schemas["Drag"]["examples"] == [EXAMPLES["drag"]]
+
+
+def test_the_llm_prompt_describes_the_gestures() -> None:
+    from lanterna.reasoners.llm import SYSTEM_PROMPT, action_schema
+
+    for word in ("hover", "drag", "select_text", "type_text", "position", "force", "click_count"):
+        assert word in SYSTEM_PROMPT + action_schema()

@@ -87,11 +87,51 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
 """A free-form JSON object (schemas, options); its size is bounded by the request body limit."""
 
 
+# One example per action type: shown in the OpenAPI schema (docs/api.md) and the LLM's schema.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "goto": {"type": "goto", "url": "https://example.com"},
+    "goto_new_tab": {"type": "goto_new_tab", "url": "https://example.com/help"},
+    "switch_tab": {"type": "switch_tab", "tab_index": 0},
+    "close_tab": {"type": "close_tab"},
+    "go_back": {"type": "go_back"},
+    "go_forward": {"type": "go_forward"},
+    "reload": {"type": "reload"},
+    "wait": {"type": "wait", "time_ms": 500},
+    "press_key": {"type": "press_key", "key": "Control+A"},
+    "scroll_up": {"type": "scroll_up", "amount": 400},
+    "scroll_down": {"type": "scroll_down", "selector": "#log"},
+    "scrape": {"type": "scrape", "only_main_content": True},
+    "evaluate_js": {"type": "evaluate_js", "code": "document.title"},
+    "completion": {"type": "completion", "success": True, "answer": "The cheapest item costs $9.99"},
+    "click": {"type": "click", "selector": "#canvas", "position": {"x": 20, "y": 35}},
+    "fill": {"type": "fill", "id": "I1", "value": "10/22/2016"},
+    "check": {"type": "check", "id": "B2", "value": True},
+    "select_dropdown_option": {
+        "type": "select_dropdown_option",
+        "selector": "#colors",
+        "value": ["Red", "Blue"],
+    },
+    "upload_file": {"type": "upload_file", "selector": "input[type=file]", "file_path": "cv.pdf"},
+    "download_file": {"type": "download_file", "id": "L4"},
+    "hover": {"type": "hover", "selector": "#menu"},
+    "drag": {"type": "drag", "selector": "#list li", "target": "#list li:last-child"},
+    "select_text": {"type": "select_text", "selector": "p.intro", "text": "brown fox"},
+    "type_text": {"type": "type_text", "selector": "#terminal", "value": "ls", "press_enter": True},
+}
+
+
+def _add_example(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    field = cls.model_fields.get("type")
+    example = EXAMPLES.get(str(field.default)) if field is not None else None
+    if example is not None:
+        schema["examples"] = [example]
+
+
 class _ActionBase(BaseModel):
     # A misspelt or unsupported field must not be dropped silently (a click would land elsewhere):
     # every undeclared field is a 422 naming it. notte's client sends ``category`` and
     # ``description`` on every action; they are accepted and not echoed.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_add_example)
 
     category: SkipJsonSchema[Name | None] = Field(default=None, exclude=True)
     description: SkipJsonSchema[Text | None] = Field(default=None, exclude=True)

@@ -137,6 +137,14 @@ Rules:
 - When the task is done, or cannot be done, use {"type": "completion", "success": true|false,
   "answer": "..."}; the answer must contain what the user asked for.
 - Do not repeat an action that just failed; try something else.
+- Beyond click and fill: "hover" opens menus and tooltips; "drag" moves an element onto another
+  ("target" selector or "target_id") or by "offset" {"x","y"} px; "select_text" selects an element's
+  text or a phrase in it ("text"); "type_text" types key by key (terminals, editors, fields that
+  ignore fill); click takes "position" {"x","y"} from the element's top-left (or in the viewport
+  without an element), "click_count" 2 or 3, "modifiers" ["Shift"], and "force": true when the
+  result says another element covers the target; scroll_up/scroll_down with a "selector" scroll
+  that element; select_dropdown_option with a list "value" selects several options.
+- Send only the fields the schema lists: any other field is refused.
 - The "action" object must validate against this JSON schema (a union keyed on "type"):
 """
 

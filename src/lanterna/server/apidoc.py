@@ -42,8 +42,10 @@ A running server serves the same reference interactively at `/docs` (and the sch
 - **Limits**: every string, list and number a client sends has a limit (e.g. 100 000 characters
   for a task, 32 768 for a URL, 4 096 for a selector, `page` at most 100 000); going over it is a 422
   naming the field and the limit. A NUL character (`\\u0000` in JSON, `%00` in the URL) is a 422.
-- **Bodies**: unknown fields are ignored, except on `POST /sessions/start`, where an unknown
-  option is a 422 naming it. Booleans in query strings are case-insensitive (`True`, `false`).
+- **Bodies**: unknown fields are ignored, except on `POST /sessions/start` and on actions
+  (`POST /sessions/{id}/page/execute`), where an unknown field is a 422 naming it (actions accept
+  the `category` and `description` notte's client sends). Booleans in query strings are
+  case-insensitive (`True`, `false`).
 - **Times** are UTC, RFC 3339 (`2025-06-01T12:00:00.123000Z`).
 - **Paths**: `/sessions` and `/sessions/` (and `/agents`, `/agents/`) are the same;
   repeated slashes (`//health`) are collapsed.
@@ -147,6 +149,8 @@ def _schema_section(name: str, schema: dict[str, Any]) -> list[str]:
             lines += [f"One of: {_type(schema)}", ""]
         return lines
     required = set(schema.get("required", []))
+    for example in schema.get("examples", [])[:1]:
+        lines += [f"Example: `{json.dumps(example)}`", ""]
     lines += ["| field | type | required | default | description |", "| --- | --- | --- | --- | --- |"]
     for field, spec in properties.items():
         default = json.dumps(spec["default"]) if "default" in spec else ""
