@@ -172,6 +172,24 @@ async def test_select_on_an_autocomplete_list(page: BrowserSession) -> None:
     assert not bad.success and "shows no option 'Zurich'" in bad.message
 
 
+async def test_fill_moves_the_pointer_off_what_opens_below(page: BrowserSession) -> None:
+    # The pointer rests where the suggestion list will open; filling must not leave it there.
+    assert (await run(page, type="click", selector="#below")).success
+    filled = await run(page, type="fill", selector="#city", value="Pa")
+    assert filled.success, filled.message
+    assert await page.page.locator("#suggestions").is_visible()
+    assert await page.page.evaluate("() => document.querySelector('#suggestions li:hover')") is None
+
+
+def test_type_text_duration_is_bounded() -> None:
+    from pydantic import ValidationError
+
+    from lanterna.actions.models import parse_action
+
+    with pytest.raises(ValidationError, match="longer than 20 s"):
+        parse_action({"type": "type_text", "selector": "#x", "value": "a" * 1000, "delay_ms": 100})
+
+
 def test_every_action_type_has_an_example_that_validates() -> None:
     from lanterna.actions.models import ACTION_ADAPTER, ACTION_TYPES, EXAMPLES, parse_action
 

@@ -40,6 +40,7 @@ MAX_OFFSET = 20_000  # px: how far a drag may move, either way
 MAX_CLICKS = 3  # single, double, triple click
 MAX_TYPED = 5_000  # characters type_text sends key by key (each is a real key event)
 MAX_OPTIONS = 100  # options one select_dropdown_option may select
+MAX_TYPING_PAUSE_MS = 20_000  # characters × delay_ms of one type_text
 
 NUL_MESSAGE = "contains a NUL character (\\x00), which is not accepted; remove it"
 
@@ -390,6 +391,16 @@ class TypeText(_InteractionBase):
     type: Literal["type_text"] = "type_text"
     value: Annotated[str, StringConstraints(max_length=MAX_TYPED), AfterValidator(_no_nul)]
     delay_ms: int = Field(default=0, ge=0, le=200, description="pause between keys")
+
+    @model_validator(mode="after")
+    def _bounded_duration(self) -> TypeText:
+        # The pauses alone must fit well inside an action's time guard.
+        if len(self.value) * self.delay_ms > MAX_TYPING_PAUSE_MS:
+            raise ValueError(
+                f"typing {len(self.value)} characters {self.delay_ms} ms apart takes longer than "
+                f"{MAX_TYPING_PAUSE_MS // 1000} s; send less text or a shorter delay_ms"
+            )
+        return self
 
 
 class Fill(_InteractionBase):
