@@ -69,6 +69,7 @@ class PageResult:
     observe_s: list[float] = field(default_factory=list)
     tree_s: list[float] = field(default_factory=list)
     tree_chars: int = 0
+    tree_elements: int = 0
     raw_chars: int = 0
     raw_interactive: int = 0
     elements: int = 0
@@ -119,7 +120,8 @@ async def measure_page(session: BrowserSession, url: str, name: str, repeats: in
         start = time.perf_counter()
         obs = await observe(session)
         result.observe_s.append(time.perf_counter() - start)
-    result.tree_chars = len(tree.text) if repeats else 0
+    if repeats:
+        result.tree_chars, result.tree_elements = len(tree.text), len(tree.elements)
     refs = set(RAW_INTERACTIVE.findall(raw))
     result.raw_chars, result.raw_interactive = len(raw), len(refs)
     result.elements, result.chars = len(obs.elements), len(obs.text)
@@ -171,11 +173,12 @@ async def run(config: BenchConfig) -> BenchSection:
         "raw_chars": sum(p.raw_chars for p in pages),
         "chars": sum(p.chars for p in pages),
         "tree_chars": sum(p.tree_chars for p in pages),
+        "tree_elements": sum(p.tree_elements for p in pages),
         "interactive": sum(p.raw_interactive for p in pages),
         "kept": sum(p.kept for p in pages),
         "elements": sum(p.elements for p in pages),
     }
-    header = ["page", "raw ms", "raw interactive", "raw chars", "tree ms", "tree chars"]
+    header = ["page", "raw ms", "raw interactive", "raw chars", "tree ms", "tree elements", "tree chars"]
     header += ["observe ms", "elements", "kept", "chars"]
     for lib in libraries:
         header += [f"{lib} ms", f"{lib} elements", f"{lib} chars"]
@@ -183,7 +186,7 @@ async def run(config: BenchConfig) -> BenchSection:
     for p, raw_med, tree_med, obs_med in zip(pages, raw_medians, tree_medians, observe_medians, strict=True):
         row = [
             p.name.removesuffix(".html"), ms(raw_med), str(p.raw_interactive), f"{p.raw_chars:,}",
-            ms(tree_med), f"{p.tree_chars:,}",
+            ms(tree_med), str(p.tree_elements), f"{p.tree_chars:,}",
             ms(obs_med), str(p.elements), pct(p.kept, p.raw_interactive), f"{p.chars:,}",
         ]  # fmt: skip
         for lib in libraries:
@@ -191,7 +194,8 @@ async def run(config: BenchConfig) -> BenchSection:
         rows.append(row)
     totals = [
         f"**all {len(pages)} pages** (median / sums)", ms(median(raw_medians)), str(total["interactive"]),
-        f"{total['raw_chars']:,}", ms(median(tree_medians)), f"{total['tree_chars']:,}",
+        f"{total['raw_chars']:,}", ms(median(tree_medians)), str(total["tree_elements"]),
+        f"{total['tree_chars']:,}",
         ms(median(observe_medians)), str(total["elements"]),
         pct(total["kept"], total["interactive"]), f"{total['chars']:,}",
     ]  # fmt: skip
@@ -285,6 +289,7 @@ async def run(config: BenchConfig) -> BenchSection:
             "raw_median_ms": (median(raw_medians) or 0) * 1000,
             "tree_median_ms": (median(tree_medians) or 0) * 1000,
             "tree_chars": float(total["tree_chars"]),
+            "tree_elements": float(total["tree_elements"]),
             "rendering_chars": float(total["chars"]),
             "raw_chars": float(total["raw_chars"]),
             "elements": float(total["elements"]),
