@@ -25,31 +25,38 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         await started.close()
 
 
-async def _wait_closed(runtime: Runtime, session_id: str) -> SessionResponse:
+@pytest.fixture
+async def tenant(runtime: Runtime) -> str:
+    """A real key: sessions of a tenant without one are closed as revoked."""
+    info, _ = await runtime.store.keys.create("expiry")
+    return info.key_id
+
+
+async def _wait_closed(runtime: Runtime, tenant: str, session_id: str) -> SessionResponse:
     for _ in range(100):
-        session = await runtime.sessions.get("tenant", session_id)
+        session = await runtime.sessions.get(tenant, session_id)
         if session.status != "active":
             return session
         await asyncio.sleep(0.1)
     raise AssertionError(f"session {session_id} is still active")
 
 
-async def test_idle_and_max_duration_expire_sessions(runtime: Runtime) -> None:
-    idle = await runtime.sessions.start("tenant", SessionStartRequest(idle_timeout_minutes=1))
+async def test_idle_and_max_duration_expire_sessions(runtime: Runtime, tenant: str) -> None:
+    idle = await runtime.sessions.start(tenant, SessionStartRequest(idle_timeout_minutes=1))
     old = await runtime.sessions.start(
-        "tenant", SessionStartRequest(max_duration_minutes=1, idle_timeout_minutes=1)
+        tenant, SessionStartRequest(max_duration_minutes=1, idle_timeout_minutes=1)
     )
     assert runtime.pool.live_count == 2
     # Minutes are the API's unit; shorten the live limits so the reaper acts within the test.
-    (await runtime.sessions.live("tenant", idle.session_id)).options.idle_timeout_s = 0.5
-    aging = await runtime.sessions.live("tenant", old.session_id)
+    (await runtime.sessions.live(tenant, idle.session_id)).options.idle_timeout_s = 0.5
+    aging = await runtime.sessions.live(tenant, old.session_id)
     aging.options.max_duration_s = 1.0
 
     for session, reason in ((idle, "idle timeout"), (old, "max duration reached")):
-        ended = await _wait_closed(runtime, session.session_id)
+        ended = await _wait_closed(runtime, tenant, session.session_id)
         assert (ended.status, ended.error) == ("timed_out", reason)
         with pytest.raises(ConflictError, match=f"is closed \\({reason}\\); start a new session"):
-            await runtime.sessions.observe("tenant", session.session_id, ObserveRequest())
-        stopped = await runtime.sessions.stop("tenant", session.session_id)
+            await runtime.sessions.observe(tenant, session.session_id, ObserveRequest())
+        stopped = await runtime.sessions.stop(tenant, session.session_id)
         assert (stopped.status, stopped.error) == ("closed", reason)  # stop stays idempotent
     assert runtime.pool.live_count == 0

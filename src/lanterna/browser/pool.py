@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from lanterna.browser.chromium import launch_chromium as _launch_process
 from lanterna.browser.egress import EgressPolicy
 from lanterna.browser.flags import chrome_args_problems
 from lanterna.browser.profile import (
+    PLAYWRIGHT_PREFIX,
     create_profile_dir,
     default_profile_root,
     discard_profile,
@@ -105,6 +107,7 @@ class BrowserPool:
         self._expiring: set[asyncio.Task[None]] = set()
         self._deleting: set[asyncio.Task[None]] = set()  # profile trees being removed
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._scratch: Path | None = None  # Playwright's temporary folder, with per-browser users
         self._started = False
         self._closed = False
 
@@ -121,7 +124,7 @@ class BrowserPool:
         await asyncio.to_thread(sweep_orphans, self.profile_root)
         self.profile_root.mkdir(parents=True, exist_ok=True)
         self._watchdog = watchdog.spawn(self.profile_root)
-        self._playwright = await _start_playwright(
+        self._playwright, self._scratch = await _start_playwright(
             self.profile_root, shared=self.sandbox.isolation is Isolation.USER
         )
         self._started = True
@@ -161,7 +164,9 @@ class BrowserPool:
             with contextlib.suppress(Exception):
                 await self._playwright.stop()
             self._playwright = None
-        remove_profile_dir(self.profile_root / f"playwright-{os.getpid()}")
+        if self._scratch is not None:
+            remove_profile_dir(self._scratch)
+            self._scratch = None
         if self._watchdog is not None and self._watchdog.stdin is not None:
             self._watchdog.stdin.close()  # nothing is left for it; it checks and exits
             self._watchdog = None
@@ -327,8 +332,8 @@ class BrowserPool:
         try:
             write_marker(profile_dir, browser_pid=chromium.pid)
             browser = await self._playwright.chromium.connect_over_cdp(chromium.cdp_url)
-            if uid is not None:
-                _open_artifacts_to_browsers(self.profile_root)
+            if self._scratch is not None:
+                _open_artifacts_to_browsers(self._scratch)
             if browser.contexts and browser.contexts[0].pages:
                 # Warm browsers start at the default viewport so most acquires need no round trip.
                 width, height = DEFAULT_WINDOW
@@ -432,13 +437,14 @@ class BrowserPool:
                 log.exception("on_expire failed for session %s", session.id)
 
 
-async def _start_playwright(profile_root: Path, *, shared: bool) -> Playwright:
+async def _start_playwright(profile_root: Path, *, shared: bool) -> tuple[Playwright, Path | None]:
     """Start Playwright. With per-browser users, its downloads folder (where each browser writes
     its downloads, named by random ids) is made writable by them but not listable (``1733``)."""
     if not shared:
-        return await async_playwright().start()
-    scratch = profile_root / f"playwright-{os.getpid()}"
-    scratch.mkdir(parents=True, exist_ok=True)
+        return await async_playwright().start(), None
+    profile_root.mkdir(parents=True, exist_ok=True)
+    # One per pool: the name carries the owner's pid so the orphan sweep can tell it is left over.
+    scratch = Path(tempfile.mkdtemp(prefix=f"{PLAYWRIGHT_PREFIX}{os.getpid()}-", dir=profile_root))
     scratch.chmod(0o711)
     saved = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(scratch)  # the driver makes its artifacts folder under its TMPDIR
@@ -449,13 +455,13 @@ async def _start_playwright(profile_root: Path, *, shared: bool) -> Playwright:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = saved
-    return playwright
+    return playwright, scratch
 
 
-def _open_artifacts_to_browsers(profile_root: Path) -> None:
+def _open_artifacts_to_browsers(scratch: Path) -> None:
     """Each CDP connection gets a new Playwright artifacts folder, where its browser writes
     downloads: let every browser user write (not list) there."""
-    for artifacts in (profile_root / f"playwright-{os.getpid()}").glob("playwright-artifacts-*"):
+    for artifacts in scratch.glob("playwright-artifacts-*"):
         if artifacts.stat().st_mode & 0o7777 != 0o1733:
             artifacts.chmod(0o1733)
 

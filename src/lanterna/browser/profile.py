@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 MARKER = "lanterna-owner.json"
 PROFILE_PREFIX = "profile-"
 DISCARDED_SUFFIX = ".discarded"
+PLAYWRIGHT_PREFIX = "playwright-"  # + owner pid + "-": Playwright's temporary folder of one pool
 
 
 def default_profile_root() -> Path:
@@ -128,6 +129,11 @@ def sweep_orphans(root: Path) -> list[Path]:
         return []
     orphans: list[Path] = []
     for path in root.iterdir():
+        if path.is_dir() and path.name.startswith(PLAYWRIGHT_PREFIX):
+            owner = path.name.removeprefix(PLAYWRIGHT_PREFIX).partition("-")[0]
+            if owner.isdigit() and _process_started(int(owner)) is None:
+                remove_profile_dir(path)  # may hold downloads of a crashed server's sessions
+            continue
         if not path.is_dir() or not path.name.startswith(PROFILE_PREFIX):
             continue
         try:
