@@ -18,32 +18,44 @@ from lanterna.actions.models import Point
 COVER_WAIT_S = 1.0  # an overlay fading out or a list closing gets this long to clear the point
 COVER_POLL_S = 0.1
 
-# Whether the point (relative to the element's top-left, or its centre) hits the element itself.
-# Runs in the element's own frame, so the point is in that frame's coordinates.
+# Whether the point (relative to the element's top-left; without one, the centre of its box or of
+# one of its line boxes: a link wrapped over two lines has nothing at its box's centre) hits the
+# element itself. Runs in the element's own frame, so points are in that frame's coordinates.
 _HIT_TEST_JS = """(e, p) => {
   const r = e.getBoundingClientRect();
   if (r.width === 0 && r.height === 0) return {state: 'empty'};
-  const x = r.left + (p ? p.x : r.width / 2), y = r.top + (p ? p.y : r.height / 2);
   if (p && (p.x > r.width || p.y > r.height))
     return {state: 'outside', width: Math.round(r.width), height: Math.round(r.height)};
-  if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return {state: 'offscreen'};
-  let hit = document.elementFromPoint(x, y);
-  while (hit && hit.shadowRoot) {  // look inside open shadow roots down to the real element
-    const inner = hit.shadowRoot.elementFromPoint(x, y);
-    if (!inner || inner === hit) break;
-    hit = inner;
+  const centre = q => [q.left + q.width / 2, q.top + q.height / 2];
+  const points = p ? [[r.left + p.x, r.top + p.y]]
+    : [centre(r), ...[...e.getClientRects()].slice(0, 6).map(centre)];
+  const test = (x, y) => {
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return {state: 'offscreen'};
+    let hit = document.elementFromPoint(x, y);
+    while (hit && hit.shadowRoot) {  // look inside open shadow roots down to the real element
+      const inner = hit.shadowRoot.elementFromPoint(x, y);
+      if (!inner || inner === hit) break;
+      hit = inner;
+    }
+    if (!hit) return {state: 'offscreen'};
+    const label = hit.closest('label');
+    if (hit === e || e.contains(hit) || (label && label.control === e)
+        || (hit.shadowRoot && hit.shadowRoot.contains(e)))
+      return {state: 'hit', x: x - r.left, y: y - r.top};
+    if (hit.contains(e) && getComputedStyle(e).pointerEvents === 'none')
+      return {state: 'hit', x: x - r.left, y: y - r.top};  // a decoration inside a control
+    const cls = [...hit.classList].slice(0, 2).map(c => '.' + c).join('');
+    const text = (hit.getAttribute('aria-label') || hit.innerText || '')
+      .trim().replace(/\\s+/g, ' ').slice(0, 60);
+    return {state: 'covered', cover: hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') + cls, text};
+  };
+  let best = null;
+  for (const [x, y] of points) {
+    const result = test(x, y);
+    if (result.state === 'hit') return result;
+    if (!best || best.state === 'offscreen') best = result;  // a cover says more than off-screen
   }
-  if (!hit) return {state: 'offscreen'};
-  const label = hit.closest('label');
-  if (hit === e || e.contains(hit) || (label && label.control === e)
-      || (hit.shadowRoot && hit.shadowRoot.contains(e)))
-    return {state: 'hit'};
-  if (hit.contains(e) && getComputedStyle(e).pointerEvents === 'none')
-    return {state: 'hit'};  // a decoration inside a control: the control takes the click
-  const cls = [...hit.classList].slice(0, 2).map(c => '.' + c).join('');
-  const text = (hit.getAttribute('aria-label') || hit.innerText || '')
-    .trim().replace(/\\s+/g, ' ').slice(0, 60);
-  return {state: 'covered', cover: hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') + cls, text};
+  return best;
 }"""
 
 
@@ -97,9 +109,11 @@ async def aim(target: Target, position: Point | None, timeout: int, *, force: bo
     box = await locator.bounding_box(timeout=timeout)
     if box is None:
         raise ActionFailed(f"{target.label} is not displayed; scroll to it or open what contains it")
-    if position is None:
-        return Aim(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    return Aim(box["x"] + position.x, box["y"] + position.y)
+    if position is not None:
+        return Aim(box["x"] + position.x, box["y"] + position.y)
+    if state == "hit":  # the point that hit, which may be on one line of a wrapped link
+        return Aim(box["x"] + float(result["x"]), box["y"] + float(result["y"]))
+    return Aim(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 async def move_to(target: Target, point: Aim) -> None:
