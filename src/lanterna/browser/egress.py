@@ -283,7 +283,7 @@ class EgressPolicy:
                 server_page = (
                     plain_http
                     and path is not None
-                    and path.startswith(PUBLIC_SERVER_PATH)
+                    and (path + "/").startswith(PUBLIC_SERVER_PATH)
                     and port in self._server_ports()
                 )
                 if not server_page:
