@@ -52,6 +52,8 @@ class BenchConfig(BaseModel):
     api_duration_s: float = 10.0
     ws_steps: int = 100
 
+    isolation_runs: int = 30
+    isolation_launches: int = 5
     timeout_s: float = 600.0  # per benchmark; a stuck one ends with a note, the rest still run
 
     @classmethod
@@ -78,6 +80,8 @@ class BenchConfig(BaseModel):
             api_rate=100.0,
             api_duration_s=3.0,
             ws_steps=20,
+            isolation_runs=10,
+            isolation_launches=3,
         )
 
     @classmethod
@@ -101,6 +105,8 @@ class BenchConfig(BaseModel):
             api_rate=20.0,
             api_duration_s=1.0,
             ws_steps=5,
+            isolation_runs=2,
+            isolation_launches=1,
             timeout_s=180.0,
         )
 

@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "step_overhead": "Agent step overhead",
     "api": "API",
     "concurrency": "Concurrency",
+    "isolation": "Browser isolation and egress proxy",
 }
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
 SHARED_CPU_SHARE = 0.10  # other work used more than this share of all cores: say the machine was shared
