@@ -23,7 +23,7 @@ from lanterna.errors import LanternaError, NotFoundError
 from lanterna.runs.sessions import CdpEndpoint
 from lanterna.server.auth import authenticate, runtime_of
 from lanterna.server.cdp_filter import CdpFilter, Forward, Reason
-from lanterna.server.errors import error_response
+from lanterna.server.errors import refuse_websocket as refuse
 from lanterna.server.revocation import serve_until_revoked
 
 log = logging.getLogger(__name__)
@@ -32,14 +32,6 @@ router = APIRouter(tags=["sessions"])
 
 _TARGET_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONNECT_TIMEOUT_S = 10.0
-
-
-async def _deny(websocket: WebSocket, status: int, message: str) -> None:
-    """Refuse the handshake with an HTTP error when the server supports it, else close with 4000+status."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(error_response(status, message))
-    else:
-        await websocket.close(code=4000 + status, reason=message[:120])
 
 
 async def _pump_client_to_browser(websocket: WebSocket, upstream: ClientConnection, rules: CdpFilter) -> None:
@@ -75,12 +67,12 @@ async def _relay(websocket: WebSocket, endpoint: CdpEndpoint, target_id: str | N
         )
     except websockets.InvalidStatus:
         if target_id is None:
-            await _deny(websocket, 409, "the session's browser refused the connection; start a new session")
+            await refuse(websocket, 409, "the session's browser refused the connection; start a new session")
         else:  # Chromium answers 500 "No such target id" for a closed tab
-            await _deny(websocket, 404, f"tab target {target_id} not found; see GET /sessions/{{id}}/debug")
+            await refuse(websocket, 404, f"tab target {target_id} not found; see GET /sessions/{{id}}/debug")
         return
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
-        await _deny(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
+        await refuse(websocket, 409, f"cannot reach the session's browser ({exc}); start a new session")
         return
     rules = CdpFilter(
         endpoint.egress, endpoint.downloads_dir, endpoint.file_roots, target_url=endpoint.target_url
@@ -113,7 +105,7 @@ async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -
             raise NotFoundError(f"tab target {target_id!r} not found in session {session_id}")
         endpoint = await runtime_of(websocket).sessions.cdp_endpoint(tenant, session_id, target_id)
     except LanternaError as exc:
-        await _deny(websocket, exc.status, exc.message)
+        await refuse(websocket, exc.status, exc.message)
         return
     await serve_until_revoked(websocket, tenant, "cdp", _relay(websocket, endpoint, target_id))
 
