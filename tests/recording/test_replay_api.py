@@ -153,11 +153,11 @@ async def test_live_view_sends_the_latest_frame_then_live_ones_and_takes_input(
     async with websockets.connect(url + "&interactive=true", max_size=8 * 1024 * 1024) as ws:
         hello = json.loads(await ws.recv())
         assert hello == {"viewport": {"width": VIEWPORT[0], "height": VIEWPORT[1]}, "interactive": True}
-        latest = await asyncio.wait_for(ws.recv(), 10)
+        latest = await asyncio.wait_for(ws.recv(), 30)
         assert isinstance(latest, bytes) and latest[:2] == b"\xff\xd8"  # a JPEG
         await ws.send(json.dumps({"input": {"type": "scroll", "x": 400, "y": 300, "delta_y": 400}}))
-        live = await asyncio.wait_for(ws.recv(), 10)  # the page scrolled: a new frame
-        assert isinstance(live, bytes) and live != latest
+        live = await _frame(ws)  # the page scrolled: a new frame
+        assert live != latest
         await ws.send(json.dumps({"input": {"type": "click", "x": 5000, "y": 10}}))
         assert "outside the 800x600 viewport" in json.loads(await _text(ws))["error"]
         await ws.send(json.dumps({"input": {"type": "eval", "code": "alert(1)"}}))
@@ -167,9 +167,16 @@ async def test_live_view_sends_the_latest_frame_then_live_ones_and_takes_input(
     await api.delete(f"/sessions/{session_id}/stop")
 
 
+async def _frame(ws: websockets.ClientConnection) -> bytes:
+    """The next frame; a text message meanwhile (an input refused) fails the test with its reason."""
+    message = await asyncio.wait_for(ws.recv(), 30)
+    assert isinstance(message, bytes), message
+    return message
+
+
 async def _text(ws: websockets.ClientConnection) -> str:
     while True:
-        message = await asyncio.wait_for(ws.recv(), 10)
+        message = await asyncio.wait_for(ws.recv(), 30)
         if isinstance(message, str):
             return message
 

@@ -187,7 +187,7 @@ class _Run:
             stopped.cancel()
             if not decide.done():
                 decide.cancel()
-        if decide.cancelled():
+        if not decide.done() or decide.cancelled():  # a task cancelled just now is not done yet
             self.check_stop()
         try:
             return decide.result()

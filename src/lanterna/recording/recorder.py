@@ -53,7 +53,9 @@ class Recorder:
         self._flush: asyncio.TimerHandle | None = None
         self._follower: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._shots: set[asyncio.Future[FrameEntry | None]] = set()
         self._stopped = False
+        self._ready = asyncio.Event()  # set once start() has attached (or failed to)
 
     @property
     def interval_s(self) -> float:
@@ -66,14 +68,18 @@ class Recorder:
 
     async def start(self) -> None:
         """Open the frame log and start the screencast of the active tab."""
-        self.frames.open()
-        await self._attach(self.browser.page)
-        self._follower = asyncio.create_task(self._follow(), name=f"recorder-{self.browser.id}")
+        try:
+            self.frames.open()
+            await self._attach(self.browser.page)
+            self._follower = asyncio.create_task(self._follow(), name=f"recorder-{self.browser.id}")
+        finally:
+            self._ready.set()
 
     async def stop(self) -> None:
         """Stop capturing; the browser may already be gone. Ends live subscriptions."""
         if self._stopped:
             return
+        await self.settle()
         self._stopped = True
         if self._follower is not None:
             self._follower.cancel()
@@ -83,23 +89,35 @@ class Recorder:
             self._flush.cancel()
             self._flush = None
         self._keep_pending()
-        await self._detach()
-        for task in list(self._tasks):
-            task.cancel()
         self.hub.close()
+        # Detaching needs the browser to answer; the session is closing it anyway, so do not wait.
+        self._spawn(self._detach())
 
     async def screenshot(self, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
         """A screenshot of the active tab, stored at once; None if the tab cannot be captured."""
+        await self._ready.wait()
         if self._stopped or self._cdp is None:
             return None
         try:
             shot = await self._cdp.send(
-                "Page.captureScreenshot", {"format": "jpeg", "quality": self.options.quality}
+                "Page.captureScreenshot",
+                {"format": "jpeg", "quality": self.options.quality, "optimizeForSpeed": True},
             )
         except PlaywrightError:
             return None
         jpeg = base64.b64decode(shot["data"])
         return self._store(jpeg, kind, label)
+
+    def screenshot_soon(self, kind: FrameKind, label: str | None = None) -> None:
+        """Take a screenshot without holding the caller up; ``settle`` waits for it."""
+        task = asyncio.ensure_future(self.screenshot(kind, label))
+        self._shots.add(task)
+        task.add_done_callback(self._shots.discard)
+
+    async def settle(self) -> None:
+        """Wait for the screenshots under way (before the page changes again, or before reading)."""
+        if self._shots:
+            await asyncio.gather(*list(self._shots), return_exceptions=True)
 
     # ----- the screencast ----------------------------------------------------------------
 
@@ -179,6 +197,7 @@ class Recorder:
         return entry
 
     def _spawn(self, coro: Any) -> None:
+        """Run ``coro`` in the background; its failure (tab or browser gone) is expected."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(_forget(self._tasks))

@@ -21,11 +21,11 @@ from lanterna.agent.models import AgentOutcome, AgentState, AgentStep
 from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
-from lanterna.reasoners.base import Reasoner
+from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
 from lanterna.recording import FrameKind
 from lanterna.runs.events import AgentEvents
-from lanterna.runs.recordings import step_label
+from lanterna.runs.recordings import RecordingService, step_label
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
 from lanterna.store.tables import utcnow
@@ -110,6 +110,21 @@ class _StepWriter:
         except TimeoutError:
             self._task.cancel()
             self.error = self.error or f"the store did not answer within {timeout_s:.0f} s"
+
+
+class _Settling:
+    """A reasoner whose decisions wait for the previous step's screenshot, so it shows that
+    step's page and not the next action under way (it is taken alongside the observation)."""
+
+    def __init__(self, reasoner: Reasoner, recordings: RecordingService, session_id: str) -> None:
+        self._reasoner = reasoner
+        self._recordings = recordings
+        self._session_id = session_id
+
+    async def decide(self, input: ReasonerInput) -> Decision:
+        decision = await self._reasoner.decide(input)
+        await self._recordings.settle(self._session_id)
+        return decision
 
 
 def _not_found(agent_id: str) -> NotFoundError:
@@ -273,12 +288,14 @@ class AgentService:
         writer = _StepWriter(self._store, run.agent_id)
 
         async def on_step(step: AgentStep) -> None:
-            if self._sessions.recordings is not None:  # before publishing: viewers fetch it at once
+            if self._sessions.recordings is not None:  # taken alongside the next observation
                 label = step_label(run.agent_id, len(run.events.steps) + 1)
-                await self._sessions.recordings.screenshot(run.session_id, FrameKind.step, label)
+                self._sessions.recordings.screenshot(run.session_id, FrameKind.step, label)
             writer.put(step)
             await run.events.publish(step)
 
+        if self._sessions.recordings is not None:
+            reasoner = _Settling(reasoner, self._sessions.recordings, run.session_id)
         try:
             outcome = await run_agent(
                 run.browser,

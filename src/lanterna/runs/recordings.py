@@ -41,6 +41,7 @@ class _Live:
     tenant: str
     record: RecordingRecord
     recorder: Recorder
+    started: asyncio.Future[None]
 
 
 class RecordingService:
@@ -82,18 +83,23 @@ class RecordingService:
         if not on:
             return
         recorder = Recorder(browser, FrameLog(self._settings.home / directory), self.capture)
+        # The screencast starts alongside the session's first request instead of delaying its start.
+        started = asyncio.ensure_future(self._start(recorder, session_id))
+        self._live[session_id] = _Live(tenant, record, recorder, started)
+
+    @staticmethod
+    async def _start(recorder: Recorder, session_id: str) -> None:
         try:
             await recorder.start()
         except Exception:  # a session without its recording is still a session
             log.exception("could not start recording session %s", session_id)
-            return
-        self._live[session_id] = _Live(tenant, record, recorder)
 
     async def end(self, session_id: str, _reason: str = "") -> None:
         """Stop recording ``session_id`` (a session-close listener)."""
         live = self._live.pop(session_id, None)
         if live is None:
             return
+        await live.started
         await live.recorder.stop()
         frames = live.recorder.frames
         await self._store.recordings.update(
@@ -104,11 +110,19 @@ class RecordingService:
             ended_at=utcnow(),
         )
 
-    async def screenshot(self, session_id: str, kind: FrameKind, label: str | None = None) -> None:
-        """A screenshot of the session's active tab into its recording, if it is recorded."""
+    def screenshot(self, session_id: str, kind: FrameKind, label: str | None = None) -> None:
+        """A screenshot of the session's active tab into its recording, if it is recorded. It is
+        taken alongside what follows (the next observation, the answer to the client): the next
+        action waits for it (``settle``), and so does reading it back."""
         live = self._live.get(session_id)
         if live is not None:
-            await live.recorder.screenshot(kind, label)
+            live.recorder.screenshot_soon(kind, label)
+
+    async def settle(self, session_id: str) -> None:
+        """Wait for the session's screenshots under way."""
+        live = self._live.get(session_id)
+        if live is not None:  # a screenshot asked before the recorder started waits for it
+            await live.recorder.settle()
 
     # ----- reading back ------------------------------------------------------------------
 
@@ -127,11 +141,13 @@ class RecordingService:
     async def entries(self, tenant: str, session_id: str) -> list[FrameEntry]:
         """The frames recorded so far."""
         record = await self.record(tenant, session_id)
+        await self.settle(session_id)
         return await asyncio.to_thread(self._frames(record).entries)
 
     async def frame(self, tenant: str, session_id: str, seq: int) -> bytes:
         """One recorded frame's JPEG."""
         record = await self.record(tenant, session_id)
+        await self.settle(session_id)
         log_ = self._frames(record)
         for entry in await asyncio.to_thread(log_.entries):
             if entry.seq == seq:
@@ -141,6 +157,7 @@ class RecordingService:
     async def labelled(self, tenant: str, session_id: str, label: str) -> bytes:
         """The screenshot labelled ``label`` (e.g. an agent step's)."""
         record = await self.record(tenant, session_id)
+        await self.settle(session_id)
         log_ = self._frames(record)
         for entry in reversed(await asyncio.to_thread(log_.entries)):
             if entry.label == label:
@@ -165,6 +182,7 @@ class RecordingService:
                 f"session {session_id} is still running; its replay is ready once it is stopped "
                 f"(DELETE /sessions/{session_id}/stop)"
             )
+        await self.settle(session_id)
         entries = await asyncio.to_thread(self._frames(record).entries)
         window = _window(entries, since, until)
         if not window:

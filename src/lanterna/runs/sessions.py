@@ -280,9 +280,11 @@ class SessionService:
         """Run one action and persist its result (which advances the session's offset)."""
         async with self.using(tenant, session_id) as browser:
             uploads = uploads_folder(self._settings.home, tenant)
+            if self.recordings is not None:  # the previous action's screenshot shows its own page
+                await self.recordings.settle(session_id)
             result = await execute_action(browser, action, file_roots=(uploads,))
             if self.recordings is not None:
-                await self.recordings.screenshot(session_id, FrameKind.action)
+                self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
         return result
 
