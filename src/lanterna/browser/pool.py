@@ -241,8 +241,11 @@ class BrowserPool:
         self._refill_needed.set()
         return session
 
-    async def release(self, session: BrowserSession, reason: str = "closed") -> None:
-        """Close the session: kill its process group and delete its profile. Idempotent."""
+    async def release(self, session: BrowserSession, reason: str = "closed", *, wait: bool = True) -> None:
+        """Close the session: kill its process group and delete its profile. Idempotent.
+
+        With ``wait=False`` the session is closed at once and the kill runs in the background
+        (``close()`` still waits for it): an API caller need not wait for a process to die."""
         if session.closed:
             return
         session.closed = True
@@ -250,7 +253,15 @@ class BrowserPool:
         self._sessions.pop(session.id, None)
         entry = self._entries.pop(session.id, None)
         if entry is not None:
-            await self._dispose(entry)
+            if wait:
+                await self._dispose(entry)
+            else:
+                self._expire_task(self._dispose_and_refill(entry))
+                return
+        self._refill_needed.set()
+
+    async def _dispose_and_refill(self, entry: _Browser) -> None:
+        await self._dispose(entry)
         self._refill_needed.set()
 
     async def _take_warm(self) -> _Browser | None:

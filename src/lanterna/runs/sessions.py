@@ -173,7 +173,7 @@ class SessionService:
         record = await self._record(tenant, session_id)
         live = self._live.get(session_id)
         if live is not None:
-            record = await self._close(live.browser, "closed", None, release=True) or record
+            record = await self._close(live.browser, "closed", None, release=True, wait=False) or record
         elif record.status == "active":  # its browser is gone (e.g. another server process owned it)
             record = (
                 await self._store.sessions.update(
@@ -210,7 +210,13 @@ class SessionService:
         return {live.tenant for live in self._live.values()}
 
     async def _close(
-        self, browser: BrowserSession, status: SessionStatus, error: str | None, *, release: bool
+        self,
+        browser: BrowserSession,
+        status: SessionStatus,
+        error: str | None,
+        *,
+        release: bool,
+        wait: bool = True,
     ) -> SessionRecord | None:
         """Notify, release (unless the pool already did), persist and forget; the first closer wins."""
         if browser.id not in self._live or browser.id in self._closing:
@@ -219,8 +225,8 @@ class SessionService:
         self._closing[browser.id] = reason  # page calls get a 409 from now on
         try:
             await self._notify(browser.id, reason)
-            if release:
-                await self._pool.release(browser, reason)
+            if release:  # wait=False: the browser dies in the background, off the caller's path
+                await self._pool.release(browser, reason, wait=wait)
             return await self._store.sessions.update(
                 browser.id,
                 status=status,
