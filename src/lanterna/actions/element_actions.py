@@ -292,8 +292,7 @@ async def _fill(ctx: ActionContext, target: Target, action: Fill, timeout: int) 
                 f"give {WANTED[kind]}"
             )
         value = converted
-    with contextlib.suppress(PlaywrightError):  # the pointer rests on the field, not on what opens next
-        await target.locator.hover(timeout=min(timeout, 1000))
+    await _rest_pointer_on(target, timeout)
     if action.clear_before_fill or kind is not None:
         await target.locator.fill(value, timeout=timeout)
     else:
@@ -308,6 +307,16 @@ async def _fill(ctx: ActionContext, target: Target, action: Fill, timeout: int) 
         await ctx.settle(target.page)
         message += " and pressed Enter"
     return message
+
+
+async def _rest_pointer_on(target: Target, timeout: int) -> None:
+    """Put the pointer on the field, so that a list opening below it is not hovered by a pointer
+    left there by an earlier action. No actionability wait: a covered field can still be filled."""
+    with contextlib.suppress(PlaywrightError):
+        await target.locator.scroll_into_view_if_needed(timeout=min(timeout, 1000))
+        box = await target.locator.bounding_box(timeout=min(timeout, 1000))
+        if box is not None:
+            await target.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 async def _verify_fill(
