@@ -30,11 +30,10 @@ A running server serves the same reference interactively at `/docs` (and the sch
   | --- | --- |
   | 401 | no key, or an unknown or revoked key |
   | 404 | unknown route, or a session/agent that does not exist *or belongs to another key* |
-  | 409 | the session is closed (stopped, timed out, server restarted), or it already runs an agent |
+  | 409 | the session is closed (stopped, timed out, server restarted), or it already runs an agent; a replay of a run still going |
   | 413 | the body is over 2 MiB |
   | 414 | the path and query string are over 16 KiB |
   | 422 | invalid JSON, an unknown or unsupported option (named in the message), an invalid action, a limit |
-  | 501 | replays (`GET …/replay`): not recorded; the body is plain text |
   | 503 | no browser can be started now (`LANTERNA_MAX_BROWSERS` reached, or no Chromium) |
 
   A failed *action* is not an HTTP error: `POST /sessions/{id}/page/execute` answers 200 with
@@ -68,8 +67,14 @@ OpenAPI does not describe WebSockets; lanterna serves these:
 - `ws://HOST/agents/{id}/debug/logs?token=KEY`: an agent's steps as JSON text frames (past steps
   first, then live ones), then `{"status": "agent_stop", "agent": {…}}`.
 
-`GET /sessions/{id}/debug` also names `recording` and `logs` WebSocket URLs, as notte's client
-expects; lanterna does not serve them yet.
+- `ws://HOST/sessions/{id}/recording?token=KEY`: the session's live view, its frames as binary
+  JPEG messages (the latest first, then each new one), after a first text message
+  `{"viewport": {"width": W, "height": H}, "interactive": false}`. With `&interactive=true` it takes
+  `{"input": {"type": "click", "x": X, "y": Y}}` (also `scroll` with `delta_x`/`delta_y`, `text`
+  with `text`, `key` with `key`) in viewport pixels; a refused input answers `{"error": "…"}`.
+
+`GET /sessions/{id}/debug` also names a `logs` WebSocket URL, as notte's client expects; lanterna
+does not serve it (use `/agents/{id}/debug/logs`).
 """
 
 
