@@ -205,3 +205,25 @@ def test_the_llm_prompt_describes_the_gestures() -> None:
 
     for word in ("hover", "drag", "select_text", "type_text", "position", "force", "click_count"):
         assert word in SYSTEM_PROMPT + action_schema()
+
+
+def test_the_llm_reasoner_refuses_an_unknown_drop_target_id() -> None:
+    from datetime import UTC, datetime
+
+    from lanterna.actions.models import Drag
+    from lanterna.agent.models import ReasonerState
+    from lanterna.perception.models import InteractiveElement, Observation, PageMetadata
+    from lanterna.reasoners.base import Decision
+    from lanterna.reasoners.llm import _unknown_ids
+
+    now = datetime.now(UTC)
+    observation = Observation(
+        metadata=PageMetadata(timestamp=now),
+        elements=[InteractiveElement(id="M1", role="generic", name="card", ref="e1")],
+        started_at=now,
+        ended_at=now,
+    )
+    unknown = Decision(state=ReasonerState(), action=Drag(id="M1", target_id="M9"))
+    assert "'M9'" in (_unknown_ids(unknown, observation) or "")
+    known = Decision(state=ReasonerState(), action=Drag(id="M1", target_id="M1"))
+    assert _unknown_ids(known, observation) is None

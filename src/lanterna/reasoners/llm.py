@@ -209,7 +209,10 @@ def _page_text(observation: Observation) -> str:
 
 def _unknown_ids(decision: Decision, observation: Observation) -> str | None:
     element_id: str | None = getattr(decision.action, "id", None)
-    if element_id is None or getattr(decision.action, "selector", None) is not None:
+    drop_id: str | None = getattr(decision.action, "target_id", None)  # drag's destination
+    if drop_id is not None and observation.element(drop_id) is None:
+        element_id = drop_id
+    elif element_id is None or getattr(decision.action, "selector", None) is not None:
         return None
     if observation.element(element_id) is not None:
         return None
