@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     chromium_args: str = DEFAULT_CHROMIUM_ARGS
     pool_size: int = 2
     max_browsers: int = 64
+    acquire_wait_s: float = 30.0  # a start that finds every browser busy waits this long, then 503
     action_timeout_ms: int = 5000
     navigation_timeout_ms: int = 15000
 

@@ -41,9 +41,14 @@ class ConflictError(LanternaError):
 
 
 class CapacityError(LanternaError):
-    """No browser can be started now (the global cap is reached)."""
+    """No browser can be started now (the global cap is reached). ``retry_after_s`` is sent as
+    ``Retry-After``."""
 
     status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class ChromiumNotFoundError(LanternaError):

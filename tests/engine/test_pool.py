@@ -145,14 +145,34 @@ async def test_session_options(pool: BrowserPool) -> None:
 
 
 async def test_capacity_limit(tmp_path: Path) -> None:
-    pool = BrowserPool(engine_settings(), size=0, max_browsers=1, profile_root=browser_profile_root())
+    settings = engine_settings().model_copy(update={"acquire_wait_s": 0.3})
+    pool = BrowserPool(settings, size=0, max_browsers=1, profile_root=browser_profile_root())
     await pool.start()
     try:
         first = await pool.acquire()
-        with pytest.raises(CapacityError, match="all 1 browsers are in use"):
+        with pytest.raises(
+            CapacityError, match=r"all 1 browsers are in use and none was released within 0\.3 s"
+        ):
             await pool.acquire()
         await pool.release(first)
         second = await pool.acquire()
+        await pool.release(second)
+    finally:
+        await pool.close()
+
+
+async def test_a_start_at_capacity_waits_for_a_release(tmp_path: Path) -> None:
+    settings = engine_settings().model_copy(update={"acquire_wait_s": 60})
+    pool = BrowserPool(settings, size=0, max_browsers=1, profile_root=browser_profile_root())
+    await pool.start()
+    try:
+        first = await pool.acquire()
+        waiting = asyncio.create_task(pool.acquire())
+        await asyncio.sleep(0.2)  # it is waiting, not failing: nothing else to wait on from outside
+        assert not waiting.done()
+        await pool.release(first, wait=False)
+        second = await asyncio.wait_for(waiting, 30)
+        assert second.page is not None and second.pid != first.pid
         await pool.release(second)
     finally:
         await pool.close()

@@ -103,6 +103,7 @@ class BrowserPool:
         self._acquiring: set[str] = set()  # ids of acquires under way
         self._refill_needed = asyncio.Event()
         self._warm_ready = asyncio.Condition()
+        self._capacity_freed = asyncio.Condition()  # a session was released: a waiting start may go
         self._tasks: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[None]] = set()
         self._deleting: set[asyncio.Task[None]] = set()  # profile trees being removed
@@ -252,6 +253,7 @@ class BrowserPool:
         session.closed_reason = reason
         self._sessions.pop(session.id, None)
         entry = self._entries.pop(session.id, None)
+        await self._capacity_changed()
         if entry is not None:
             if wait:
                 await self._dispose(entry)
@@ -287,15 +289,32 @@ class BrowserPool:
             # A cold launch may replace a warm browser nobody asked for.
             await self._dispose(self._warm.pop())
         if self._total() >= self.max_browsers:
-            raise CapacityError(
-                f"all {self.max_browsers} browsers are in use; close a session or retry later "
-                "(LANTERNA_MAX_BROWSERS raises the cap)"
-            )
+            await self._wait_for_capacity()
         self._launching += 1
         try:
             return await self._launch(options)
         finally:
             self._launching -= 1
+
+    async def _wait_for_capacity(self) -> None:
+        """Wait (bounded by ``LANTERNA_ACQUIRE_WAIT_S``) until a browser is released."""
+        wait_s = self.settings.acquire_wait_s
+        try:
+            async with self._capacity_freed:
+                await asyncio.wait_for(
+                    self._capacity_freed.wait_for(lambda: self._total() < self.max_browsers), wait_s
+                )
+        except TimeoutError:
+            raise CapacityError(
+                f"all {self.max_browsers} browsers are in use and none was released within {wait_s:g} s; "
+                "close a session or retry later (LANTERNA_MAX_BROWSERS raises the cap, "
+                "LANTERNA_ACQUIRE_WAIT_S the wait)",
+                retry_after_s=max(1, round(wait_s / 10)),
+            ) from None
+
+    async def _capacity_changed(self) -> None:
+        async with self._capacity_freed:
+            self._capacity_freed.notify_all()
 
     async def _launch(self, options: SessionOptions) -> _Browser:
         # Shielded: a caller cancelled mid-launch must not leave a browser nobody owns.

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.websockets import WebSocket
 
 from lanterna.actions.models import ACTION_TYPES
-from lanterna.errors import LanternaError
+from lanterna.errors import CapacityError, LanternaError
 from lanterna.wire import ErrorBody
 
 _LOCATIONS = {"body": "body", "query": "query parameter", "path": "path parameter", "header": "header"}
@@ -92,6 +92,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LanternaError)
     async def _lanterna_error(_request: Request, exc: LanternaError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, CapacityError):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return error_response(exc.status, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
