@@ -9,7 +9,7 @@ import pytest
 from lanterna.actions.execute import execute
 from lanterna.browser import BrowserSession
 from lanterna.perception.observe import observe
-from tests.fixtures.engine import StaticSite
+from tests.fixtures.engine import BENCH_PAGES_DIR, StaticSite
 
 pytestmark = pytest.mark.benchpages
 
@@ -60,3 +60,23 @@ async def test_act_on_a_saved_page_by_id(tab: BrowserSession, bench_site: Static
     assert await tab.page.get_by_label("Username or email address").input_value() == "octocat"
     again = await observe(tab)
     assert f'[{login.id}] textbox "Username or email address" value="octocat"' in again.text
+
+
+async def test_every_saved_page_keeps_its_elements_within_the_budget(
+    tab: BrowserSession, bench_site: StaticSite
+) -> None:
+    """All saved pages: the clickables probe adds ids without losing any or flooding the view."""
+    total_chars = 0
+    for path in sorted(BENCH_PAGES_DIR.glob("*.html")):
+        await tab.page.goto(bench_site.page(path.name), wait_until="load")
+        raw = await tab.page.aria_snapshot(mode="ai")
+        tree = await observe(tab, probe=False)
+        obs = await observe(tab)
+        raw_refs = {ref for _, ref in RAW_INTERACTIVE.findall(raw)}
+        assert raw_refs <= {e.ref for e in obs.elements}, path.name
+        assert len(tree.elements) <= len(obs.elements) <= len(tree.elements) + 10, path.name
+        for e in obs.elements:
+            if e.selector:  # a probe find resolves to exactly one element
+                assert await tab.page.locator(e.selector).count() == 1, (path.name, e)
+        total_chars += len(obs.text)
+    assert total_chars <= 56_000  # the rendering budget of the perception benchmark
