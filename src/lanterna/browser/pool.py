@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 ExpireCallback = Callable[[BrowserSession, str], Awaitable[None]]
 
 REAP_INTERVAL_S = 0.5
+WARM_NICENESS = 10
+# Only root may raise a process's priority again once a session takes the browser.
+_CAN_RAISE_PRIORITY = os.geteuid() == 0
 KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 
 
@@ -213,6 +216,9 @@ class BrowserPool:
         self._acquiring.add(session_id)
         try:
             entry = None if options.needs_cold_launch else await self._take_warm()
+            if entry is not None and _CAN_RAISE_PRIORITY:
+                with contextlib.suppress(OSError):  # in use now: back to normal priority
+                    os.setpriority(os.PRIO_PGRP, entry.chromium.pid, 0)
             if entry is None:
                 entry = await self._launch_within_cap(options)
             # Counted as live from here on, with no await in between: the cap holds under concurrency.
@@ -316,9 +322,9 @@ class BrowserPool:
         async with self._capacity_freed:
             self._capacity_freed.notify_all()
 
-    async def _launch(self, options: SessionOptions) -> _Browser:
+    async def _launch(self, options: SessionOptions, *, warm: bool = False) -> _Browser:
         # Shielded: a caller cancelled mid-launch must not leave a browser nobody owns.
-        task = asyncio.create_task(self._launch_unshielded(options))
+        task = asyncio.create_task(self._launch_unshielded(options, warm=warm))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -329,7 +335,7 @@ class BrowserPool:
         if not task.cancelled() and task.exception() is None:
             self._expire_task(self._dispose(task.result()))
 
-    async def _launch_unshielded(self, options: SessionOptions) -> _Browser:
+    async def _launch_unshielded(self, options: SessionOptions, *, warm: bool = False) -> _Browser:
         assert self._binary is not None and self._playwright is not None
         problems = chrome_args_problems(options.chrome_args)
         if problems:  # also checked at the API; here no caller can get around it
@@ -352,6 +358,9 @@ class BrowserPool:
         try:
             policy = self.sandbox.prepare_profile(profile_dir, uid, proxy.url, self._binary)
             command = self.sandbox.command(command, uid=uid, policy=policy, binary=self._binary)
+            if warm and _CAN_RAISE_PRIORITY:
+                # Warming competes for the CPU with sessions in use: it yields to them.
+                command = ["nice", "-n", str(WARM_NICENESS), *command]
             chromium = await _launch_process(command, profile_dir, env=self.sandbox.environment(profile_dir))
             chromium.uid = uid
         except BaseException:
@@ -419,7 +428,7 @@ class BrowserPool:
                 self._warming += 1
                 entry: _Browser | None = None
                 try:
-                    entry = await self._launch(SessionOptions())
+                    entry = await self._launch(SessionOptions(), warm=True)
                 except Exception as exc:
                     log.warning("warming a browser failed: %s", exc)
                 except BaseException:
