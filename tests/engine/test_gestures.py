@@ -91,6 +91,13 @@ async def test_covered_click_names_the_cover_and_force_clicks(page: BrowserSessi
     assert await out(page) == "bought"
 
 
+async def test_a_link_wrapped_over_two_lines_is_not_covered(page: BrowserSession) -> None:
+    # The centre of its box can fall between its two line boxes, on the heading around it.
+    ok = await run(page, type="click", selector="#wrapped")
+    assert ok.success, ok.message
+    assert await out(page) == "wrapped link"
+
+
 async def test_hover_opens_a_menu(page: BrowserSession) -> None:
     assert not await page.page.locator("#submenu").is_visible()
     ok = await run(page, type="hover", selector="#menu-trigger")
