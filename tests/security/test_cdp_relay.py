@@ -151,8 +151,7 @@ def api_key(lanterna_server: LanternaServer) -> str:
 
 @pytest.fixture
 async def api(lanterna_server: LanternaServer, api_key: str) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": f"Bearer {api_key}"}
-    async with httpx.AsyncClient(base_url=lanterna_server.url, headers=headers, timeout=60) as client:
+    async with lanterna_server.client(api_key) as client:
         yield client
 
 

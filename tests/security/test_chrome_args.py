@@ -14,9 +14,7 @@ from tests.fixtures.server import LanternaServer
 
 @pytest.fixture
 async def api(lanterna_server: LanternaServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=lanterna_server.url, headers=lanterna_server.headers, timeout=60
-    ) as client:
+    async with lanterna_server.client() as client:
         yield client
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.server import LanternaServer
+from tests.fixtures.server import LanternaServer, started_session
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -25,18 +25,14 @@ PASSWD_MARK = "root:x:0:0"  # the first line of every /etc/passwd
 
 @pytest.fixture
 async def api(lanterna_server: LanternaServer) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": f"Bearer {lanterna_server.new_key('hostile')}"}
-    async with httpx.AsyncClient(base_url=lanterna_server.url, headers=headers, timeout=60) as client:
+    async with lanterna_server.client(lanterna_server.new_key("hostile")) as client:
         yield client
 
 
 @pytest.fixture
 async def session_id(api: httpx.AsyncClient) -> AsyncIterator[str]:
-    response = await api.post("/sessions/start", json={})
-    assert response.status_code == 200, response.text
-    sid: str = response.json()["session_id"]
-    yield sid
-    await api.delete(f"/sessions/{sid}/stop")
+    async with started_session(api) as sid:
+        yield sid
 
 
 async def _execute(api: httpx.AsyncClient, session_id: str, **action: Any) -> dict[str, Any]:

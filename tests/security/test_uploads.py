@@ -22,7 +22,7 @@ from lanterna.errors import PayloadTooLargeError
 from lanterna.sdk import Client
 from lanterna.store.uploads import UploadStorage
 from tests.fixtures.engine import StaticSite
-from tests.fixtures.server import LanternaServer
+from tests.fixtures.server import LanternaServer, started_session
 
 HOW_TO = "POST /storage/uploads/{name}"
 
@@ -30,25 +30,17 @@ HOW_TO = "POST /storage/uploads/{name}"
 @pytest.fixture
 async def api(lanterna_server: LanternaServer) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh tenant (its own key), so its storage starts empty."""
-    key = lanterna_server.new_key("uploads")
-    async with httpx.AsyncClient(
-        base_url=lanterna_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
+    async with lanterna_server.client(lanterna_server.new_key("uploads")) as client:
         yield client
 
 
 @pytest.fixture
 async def upload_page(api: httpx.AsyncClient, static_site: StaticSite) -> AsyncIterator[str]:
     """A session of the tenant showing a page with a file input ``#doc``."""
-    started = await api.post("/sessions/start", json={})
-    assert started.status_code == 200, started.text
-    session_id: str = started.json()["session_id"]
-    try:
+    async with started_session(api) as session_id:
         opened = await _execute(api, session_id, type="goto", url=static_site.page("upload.html"))
         assert opened["success"], opened
         yield session_id
-    finally:
-        await api.delete(f"/sessions/{session_id}/stop")
 
 
 async def _execute(api: httpx.AsyncClient, session_id: str, **action: Any) -> dict[str, Any]:

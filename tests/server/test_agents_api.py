@@ -14,7 +14,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from lanterna.demo.site import CONTACT_EMAIL, DemoSite
-from tests.fixtures.server import LanternaServer
+from tests.fixtures.server import LanternaServer, started_session
 
 
 def _waits(count: int, ms: int = 200) -> str:
@@ -24,19 +24,14 @@ def _waits(count: int, ms: int = 200) -> str:
 
 @pytest.fixture
 async def api(lanterna_server: LanternaServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=lanterna_server.url, headers=lanterna_server.headers, timeout=60
-    ) as c:
-        yield c
+    async with lanterna_server.client() as client:
+        yield client
 
 
 @pytest.fixture
 async def session_id(api: httpx.AsyncClient) -> AsyncIterator[str]:
-    response = await api.post("/sessions/start", json={})
-    assert response.status_code == 200, response.text
-    sid: str = response.json()["session_id"]
-    yield sid
-    await api.delete(f"/sessions/{sid}/stop")
+    async with started_session(api) as sid:
+        yield sid
 
 
 async def _start(api: httpx.AsyncClient, session_id: str, task: str, **fields: Any) -> dict[str, Any]:
