@@ -289,3 +289,15 @@ class FileListResponse(BaseModel):
     """``GET /storage/uploads``."""
 
     files: list[FileInfo]
+
+
+class EgressEntryOut(BaseModel):
+    """One request the egress policy refused."""
+
+    target: str
+    rule: str
+    message: str
+
+
+class EgressLog(BaseModel):
+    refused: list[EgressEntryOut]

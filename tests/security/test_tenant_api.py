@@ -101,3 +101,20 @@ async def test_the_servers_own_api_is_refused_but_its_demo_shop_is_not(
     # The demo shop the server hosts stays reachable: it is the one page of its port tenants may load.
     shop = await _execute(api, session_id, type="goto", url=f"{lanterna_server.url}/demo/")
     assert shop["success"], shop
+
+
+async def test_a_refused_subresource_is_logged_to_the_session(
+    lanterna_server: LanternaServer, api: httpx.AsyncClient, session_id: str
+) -> None:
+    probe = f"{lanterna_server.url}/health?from-a-page"
+    page = f'data:text/html,<img src="{probe}"><script>fetch("{probe}").catch(() => 0)</script>'
+    assert (await _execute(api, session_id, type="goto", url=page))["success"]
+    deadline = time.monotonic() + 10
+    refused: list[dict[str, str]] = []
+    while not refused and time.monotonic() < deadline:
+        log = await api.get(f"/sessions/{session_id}/egress")
+        assert log.status_code == 200, log.text
+        refused = [r for r in log.json()["refused"] if r["target"].endswith(f":{lanterna_server.port}")]
+        await asyncio.sleep(0.1)
+    assert refused and refused[0]["rule"] == "protected-port"
+    assert "always denied" in refused[0]["message"]

@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from lanterna.actions.execute import execute as execute_action
 from lanterna.actions.models import Action, DataSpace, ExecutionResult, Scrape
 from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
-from lanterna.browser.egress import EgressPolicy
+from lanterna.browser.egress import EgressPolicy, EgressRefusal
 from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -317,6 +317,11 @@ class SessionService:
         except PlaywrightError as exc:
             raise InvalidRequestError(f"the browser refused the cookies: {exc.message}") from exc
         return len(cookies)
+
+    async def refusals(self, tenant: str, session_id: str) -> builtins.list[EgressRefusal]:
+        """The latest requests of the session that the egress policy refused, oldest first."""
+        browser = await self.live(tenant, session_id)
+        return builtins.list(browser.refusals)
 
     async def tabs(self, tenant: str, session_id: str) -> builtins.list[TabTarget]:
         """The open tabs with the CDP target id of each (for per-tab debugging URLs)."""

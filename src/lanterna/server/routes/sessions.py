@@ -19,6 +19,8 @@ from lanterna.wire import (
     CookiesSetResponse,
     DebugResponse,
     DebugWebSockets,
+    EgressEntryOut,
+    EgressLog,
     ErrorBody,
     ObserveRequest,
     OffsetResponse,
@@ -138,6 +140,16 @@ async def debug_tab(
             f"tab {index} does not exist; the session has {len(tabs)} tab(s), numbered from 0"
         )
     return _tab_debug(request, session_id, tabs[index])
+
+
+@router.get("/{session_id}/egress", response_model=EgressLog, responses=_CLOSED)
+async def egress_log(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> EgressLog:
+    """Requests of the session's pages that the egress policy refused (navigations and
+    subresources, the latest 100), each with the rule and the setting that changes it."""
+    refusals = await runtime.sessions.refusals(tenant, session_id)
+    return EgressLog(
+        refused=[EgressEntryOut(target=r.target, rule=r.rule.value, message=r.message) for r in refusals]
+    )
 
 
 @router.get("/{session_id}/cookies", response_model=CookiesBody, responses=_CLOSED)
