@@ -51,7 +51,7 @@ async def _runtime(home: Path, recording: bool) -> tuple[Runtime, str]:
 
 async def _agent_steps(
     runtime: Runtime, tenant: str, site: DemoSite, steps: int
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, str]:
     """Per-step overhead (s) of one scripted agent run, and the run's wall time."""
     session = await runtime.sessions.start(tenant, SessionStartRequest())
     reasoner = ScriptedReasoner(_clicks(steps))
@@ -68,7 +68,8 @@ async def _agent_steps(
     wall = time.time() - began
     await runtime.sessions.stop(tenant, session.session_id)
     # A whole step, delivery to delivery: observe, decide, click + navigation, record, deliver.
-    return [received[n][0] - received[n - 1][0] for n in range(1, len(received))], wall
+    steps_s = [received[n][0] - received[n - 1][0] for n in range(1, len(received))]
+    return steps_s, wall, session.session_id
 
 
 async def _lifecycles(runtime: Runtime, tenant: str, site: DemoSite, runs: int) -> list[float]:
@@ -111,13 +112,12 @@ async def measure(steps: int, sessions: int, busy_seconds: float, rounds: int = 
             for mode in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
                 runtime, tenant = await _runtime(Path(home) / f"{mode}{round_}", mode == "on")
                 try:
-                    overhead, wall = await _agent_steps(runtime, tenant, site, steps)
+                    overhead, wall, session_id = await _agent_steps(runtime, tenant, site, steps)
                     samples[mode]["step"] += overhead
                     samples[mode]["life"] += await _lifecycles(runtime, tenant, site, sessions // rounds)
                     if mode == "on" and round_ == 0:
-                        records = await runtime.store.recordings.finished()
-                        agent_bytes = next(r.bytes for r in records if r.frames and r.bytes)
-                        samples["agent_disk"] = {"bytes": agent_bytes, "seconds": wall}
+                        record = await runtime.recordings.record(tenant, session_id)
+                        samples["agent_disk"] = {"bytes": record.bytes, "seconds": wall, "steps": steps}
                         samples["busy"] = await _busy(runtime, tenant, busy_seconds)
                 finally:
                     await runtime.close()
@@ -147,12 +147,14 @@ def report(samples: dict[str, Any], steps: int) -> str:
     per_min = lambda b, s: b / (1024 * 1024) / (s / 60)  # noqa: E731
     lines += [
         "",
-        "|  | disk per minute of recording | frames kept |",
-        "| --- | ---: | ---: |",
-        f"| scripted agent clicking between pages ({steps} steps) | "
-        f"{per_min(agent['bytes'], agent['seconds']):.1f} MiB | – |",
+        "|  | disk per minute of recording | per step | frames kept |",
+        "| --- | ---: | ---: | ---: |",
+        f"| scripted agent, a click and a navigation every {agent['seconds'] / steps:.1f} s "
+        f"({steps} steps) | {per_min(agent['bytes'], agent['seconds']):.1f} MiB | "
+        f"{agent['bytes'] / steps / 1024:.0f} KiB | – |",
         f"| page repainting continuously (worst case, at the frame-rate cap) | "
-        f"{per_min(busy['bytes'], busy['seconds']):.1f} MiB | {busy['frames']} in {busy['seconds']:.0f} s |",
+        f"{per_min(busy['bytes'], busy['seconds']):.1f} MiB | – | "
+        f"{busy['frames']} in {busy['seconds']:.0f} s |",
         "",
         "| replay encoding (H.264, in-process PyAV) | value |",
         "| --- | ---: |",

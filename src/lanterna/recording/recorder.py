@@ -96,6 +96,8 @@ class Recorder:
     async def screenshot(self, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
         """A screenshot of the active tab, stored at once; None if the tab cannot be captured."""
         await self._ready.wait()
+        if self._cdp is None and not self._stopped:  # the last attach met a navigation: try again
+            await self._attach(self.browser.page)
         if self._stopped or self._cdp is None:
             return None
         try:
@@ -126,7 +128,12 @@ class Recorder:
         self._page = page
         try:
             cdp = await self.browser.context.new_cdp_session(page)
-            cdp.on("Page.screencastFrame", self._on_frame)
+        except PlaywrightError as exc:
+            log.debug("cannot record a tab of session %s: %s", self.browser.id, exc.message)
+            return
+        self._cdp = cdp  # before starting: the first frame may arrive before the answer
+        try:
+            cdp.on("Page.screencastFrame", lambda params: self._on_frame(cdp, params))
             await cdp.send(
                 "Page.startScreencast",
                 {
@@ -137,9 +144,9 @@ class Recorder:
                 },
             )
         except PlaywrightError as exc:
-            log.debug("cannot record tab of session %s: %s", self.browser.id, exc.message)
-            return
-        self._cdp = cdp
+            log.debug("cannot record a tab of session %s yet: %s", self.browser.id, exc.message)
+            self._cdp = None
+            self._spawn(cdp.detach())
 
     async def _detach(self) -> None:
         cdp, self._cdp = self._cdp, None
@@ -156,14 +163,15 @@ class Recorder:
             page = self.browser.page
             if self.browser.closed:
                 return
-            if page is not self._page and page is not None and not page.is_closed():
+            # Another tab became active, or attaching failed (a tab swapping renderers mid-navigation
+            # refuses the screencast for a moment): attach again.
+            if (page is not self._page or self._cdp is None) and page is not None and not page.is_closed():
                 await self._attach(page)
 
-    def _on_frame(self, params: dict[str, Any]) -> None:
-        cdp = self._cdp
-        if cdp is not None:  # the browser sends the next frame only once this one is acknowledged
-            self._spawn(cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
-        if self._stopped:
+    def _on_frame(self, cdp: CDPSession, params: dict[str, Any]) -> None:
+        # The browser sends the next frame only once this one is acknowledged, on its own session.
+        self._spawn(cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
+        if self._stopped or cdp is not self._cdp:
             return
         jpeg = base64.b64decode(params["data"])
         now = time.monotonic()
