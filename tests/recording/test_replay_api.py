@@ -115,7 +115,7 @@ async def test_agent_replay_covers_its_run(api: httpx.AsyncClient, demo_site: An
         )
     ).json()
     agent_id = agent["agent_id"]
-    for _ in range(300):
+    for _ in range(1200):  # a loaded machine can take a while
         status = (await api.get(f"/agents/{agent_id}")).json()
         if status["status"] == "closed":
             break

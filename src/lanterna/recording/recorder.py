@@ -94,7 +94,9 @@ class Recorder:
         self._spawn(self._detach())
 
     async def screenshot(self, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
-        """A screenshot of the active tab, stored at once; None if the tab cannot be captured."""
+        """A screenshot of the active tab, stored at once; None if the tab cannot be captured.
+        It is dated when it was asked for: the moment whose page it shows."""
+        asked_at = time.time()
         await self._ready.wait()
         if self._cdp is None and not self._stopped:  # the last attach met a navigation: try again
             await self._attach(self.browser.page)
@@ -108,7 +110,7 @@ class Recorder:
         except PlaywrightError:
             return None
         jpeg = base64.b64decode(shot["data"])
-        return self._store(jpeg, kind, label)
+        return self._store(jpeg, kind, label, asked_at)
 
     def screenshot_soon(self, kind: FrameKind, label: str | None = None) -> None:
         """Take a screenshot without holding the caller up; ``settle`` waits for it."""
@@ -195,9 +197,11 @@ class Recorder:
             self._last_kept = time.monotonic()
             self._store(jpeg, FrameKind.screencast)
 
-    def _store(self, jpeg: bytes, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
+    def _store(
+        self, jpeg: bytes, kind: FrameKind, label: str | None = None, at: float | None = None
+    ) -> FrameEntry | None:
         try:
-            entry = self.frames.append(jpeg, time.time(), kind, label)
+            entry = self.frames.append(jpeg, time.time() if at is None else at, kind, label)
         except OSError as exc:  # a full disk must not break the session
             log.warning("recording of session %s lost a frame: %s", self.browser.id, exc)
             return None

@@ -277,7 +277,9 @@ class RecordingService:
 
 
 def _window(entries: list[FrameEntry], since: datetime | None, until: datetime | None) -> list[FrameEntry]:
-    """Frames in the window, starting with the last one before it (what the page showed then)."""
+    """Frames in the window, starting with the last one before it (what the page showed then).
+    In time order: a screenshot is dated when it was asked for, and may be stored after a frame."""
+    entries = sorted(entries, key=lambda e: e.t)
     start = since.timestamp() if since else float("-inf")
     end = until.timestamp() if until else float("inf")
     before = [e for e in entries if e.t < start]

@@ -30,7 +30,7 @@ A running server serves the same reference interactively at `/docs` (and the sch
   | --- | --- |
   | 401 | no key, or an unknown or revoked key |
   | 404 | unknown route, or a session/agent that does not exist *or belongs to another key* |
-  | 409 | the session is closed (stopped, timed out, server restarted), or it already runs an agent; a replay of a run still going |
+  | 409 | the session is closed (stopped, timed out, restarted) or runs an agent; replay of a live run |
   | 413 | the body is over 2 MiB |
   | 414 | the path and query string are over 16 KiB |
   | 422 | invalid JSON, an unknown or unsupported option (named in the message), an invalid action, a limit |
