@@ -195,3 +195,20 @@ async def test_hostile_task_and_page_title_show_as_text(
     await page.goto(lanterna_server.url + "/#/")
     await expect(page.locator("#agents tbody tr").first).to_contain_text("<script>")
     assert await page.evaluate("window.__xss") is None
+
+
+async def test_the_viewer_only_connects_to_this_servers_recording_sockets(
+    browser: Browser, lanterna_server: LanternaServer
+) -> None:
+    page = await browser.new_page()
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    for target in (
+        "ws://evil.test/sessions/x/recording",
+        f"{lanterna_server.url.replace('http', 'ws')}/agents/x",
+    ):
+        await page.goto(f"{lanterna_server.url}/sessions/viewer/index.html?ws={target}")
+        await expect(page.locator("#status")).to_contain_text(
+            "only shows recording WebSockets of this server"
+        )
+    assert sockets == []
