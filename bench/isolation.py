@@ -146,6 +146,12 @@ async def run(config: BenchConfig) -> BenchSection:
             )
         ],
         notes=[n for n in (ratio,) if n],
+        numbers={
+            f"{mode.replace(' ', '_')}_{stage}_median_s": value
+            for mode, stages in samples.items()
+            for stage, values in stages.items()
+            if (value := median(values)) is not None
+        },
     )
 
 
