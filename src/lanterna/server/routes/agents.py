@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from lanterna.errors import LanternaError
 from lanterna.runs.agents import AgentService, WorkflowCode
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
 from lanterna.server.errors import refuse_websocket
 from lanterna.server.revocation import serve_until_revoked
+from lanterna.server.streams import serve_until_either_ends
 from lanterna.wire import MAX_PAGE, MAX_PAGE_SIZE, AgentStartRequest, AgentStatusResponse, ErrorBody, Page
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -98,17 +96,9 @@ async def agent_logs(websocket: WebSocket, agent_id: str) -> None:
 async def _stream(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:
     """Accept, send the agent's events until its end (or the client leaves), then close."""
     await websocket.accept()
-    sender = asyncio.create_task(_send_events(websocket, agents, tenant, agent_id))
-    listener = asyncio.create_task(_until_disconnect(websocket))
-    try:
-        await asyncio.wait({sender, listener}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sender, listener):
-            task.cancel()
-        for task in (sender, listener):
-            # A client gone mid-send is normal; anything else has been logged by the service.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    if websocket.client_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=1000, reason="agent finished")
+    await serve_until_either_ends(
+        websocket,
+        _send_events(websocket, agents, tenant, agent_id),
+        _until_disconnect(websocket),
+        close_reason="agent finished",
+    )

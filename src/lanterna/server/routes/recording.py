@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, WebSocket
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from lanterna.errors import LanternaError
 from lanterna.recording import FrameEntry
@@ -20,6 +17,7 @@ from lanterna.runs.recordings import RecordingService
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
 from lanterna.server.errors import refuse_websocket
 from lanterna.server.revocation import serve_until_revoked
+from lanterna.server.streams import serve_until_either_ends
 from lanterna.wire import ErrorBody
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -121,19 +119,12 @@ async def _serve(
 ) -> None:
     await websocket.accept()
     await websocket.send_json({"viewport": viewport, "interactive": interactive})
-    sender = asyncio.create_task(_send_frames(websocket, recordings, tenant, session_id))
-    listener = asyncio.create_task(_receive(websocket, recordings, tenant, session_id, interactive))
-    try:
-        await asyncio.wait({sender, listener}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sender, listener):
-            task.cancel()
-        for task in (sender, listener):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    if websocket.client_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=1000, reason="the session ended")
+    await serve_until_either_ends(
+        websocket,
+        _send_frames(websocket, recordings, tenant, session_id),
+        _receive(websocket, recordings, tenant, session_id, interactive),
+        close_reason="the session ended",
+    )
 
 
 async def _send_frames(
