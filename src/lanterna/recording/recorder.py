@@ -18,6 +18,7 @@ from lanterna.recording.frames import FrameEntry, FrameKind, FrameLog
 from lanterna.recording.hub import FrameHub
 
 log = logging.getLogger(__name__)
+SCREENSHOT_TIMEOUT_S = 5.0
 
 # How often the recorder checks whether another tab became the active one.
 FOLLOW_INTERVAL_S = 0.25
@@ -94,9 +95,16 @@ class Recorder:
         self._spawn(self._detach())
 
     async def screenshot(self, kind: FrameKind, label: str | None = None) -> FrameEntry | None:
-        """A screenshot of the active tab, stored at once; None if the tab cannot be captured.
+        """A screenshot of the active tab, stored at once; None if the tab cannot be captured
+        within ``SCREENSHOT_TIMEOUT_S`` (a tab that never paints must not hold up an agent).
         It is dated when it was asked for: the moment whose page it shows."""
         asked_at = time.time()
+        try:
+            return await asyncio.wait_for(self._capture(kind, label, asked_at), SCREENSHOT_TIMEOUT_S)
+        except TimeoutError:
+            return None
+
+    async def _capture(self, kind: FrameKind, label: str | None, asked_at: float) -> FrameEntry | None:
         await self._ready.wait()
         if self._cdp is None and not self._stopped:  # the last attach met a navigation: try again
             await self._attach(self.browser.page)
