@@ -214,9 +214,9 @@ class Modifier(StrEnum):
     CONTROL_OR_META = "ControlOrMeta"
 
 
-class _Scroll(_ActionBase):
-    amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # px; None: a viewport
-    # Given: scroll that element (or the scroller around it) instead of the window.
+class _Addressed(_ActionBase):
+    """An action that may name an element: by ``id`` from the latest observation or by ``selector``."""
+
     id: Name | None = None
     selector: Selector | None = None
 
@@ -229,6 +229,11 @@ class _Scroll(_ActionBase):
     @classmethod
     def _empty_id_is_none(cls, v: Any) -> Any:
         return v or None
+
+
+class _Scroll(_Addressed):
+    # With an element: scroll that element (or the scroller around it) instead of the window.
+    amount: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)  # px; None: a viewport
 
 
 class ScrollUp(_Scroll):
@@ -284,22 +289,10 @@ def _selector_from_wire(v: Any) -> Any:
     return v or None
 
 
-class _InteractionBase(_ActionBase):
-    id: Name | None = None
-    selector: Selector | None = None
+class _InteractionBase(_Addressed):
     press_enter: bool | None = None
     text_label: Text | None = None
     timeout: int | None = Field(default=None, ge=0, le=120_000, description="milliseconds")
-
-    @field_validator("selector", mode="before")
-    @classmethod
-    def _normalise_selector(cls, v: Any) -> Any:
-        return _selector_from_wire(v)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _empty_id_is_none(cls, v: Any) -> Any:
-        return v or None
 
     @model_validator(mode="after")
     def _needs_target(self) -> _InteractionBase:

@@ -9,14 +9,11 @@ another tenant's, is refused with an HTTP 404 (401 without a valid key, 409 when
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 
 import websockets
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 from websockets.asyncio.client import ClientConnection
 
 from lanterna.errors import LanternaError, NotFoundError
@@ -25,6 +22,7 @@ from lanterna.server.auth import authenticate, runtime_of
 from lanterna.server.cdp_filter import CdpFilter, Forward, Reason
 from lanterna.server.errors import refuse_websocket as refuse
 from lanterna.server.revocation import serve_until_revoked
+from lanterna.server.streams import serve_until_either_ends
 
 log = logging.getLogger(__name__)
 
@@ -79,23 +77,13 @@ async def _relay(websocket: WebSocket, endpoint: CdpEndpoint, target_id: str | N
     )
     async with upstream:
         await websocket.accept()
-        tasks = [
-            asyncio.create_task(_pump_client_to_browser(websocket, upstream, rules)),
-            asyncio.create_task(_pump_browser_to_client(websocket, upstream, rules)),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(
-                    asyncio.CancelledError, WebSocketDisconnect, websockets.ConnectionClosed
-                ):
-                    await task
-    if websocket.client_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=1001, reason="the session's browser closed")
+        await serve_until_either_ends(
+            websocket,
+            _pump_client_to_browser(websocket, upstream, rules),
+            _pump_browser_to_client(websocket, upstream, rules),
+            close_reason="the session's browser closed",
+            close_code=1001,
+        )
 
 
 async def _proxy(websocket: WebSocket, session_id: str, target_id: str | None) -> None:

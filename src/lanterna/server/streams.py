@@ -17,6 +17,7 @@ async def serve_until_either_ends(
     listener: Coroutine[Any, Any, None],
     *,
     close_reason: str,
+    close_code: int = 1000,
 ) -> None:
     """Run ``sender`` and ``listener`` until one returns, cancel the other, then close normally.
 
@@ -32,4 +33,4 @@ async def serve_until_either_ends(
                 await task
     if websocket.client_state == WebSocketState.CONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=1000, reason=close_reason)
+            await websocket.close(code=close_code, reason=close_reason)
