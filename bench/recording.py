@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import median, percentile
-from lanterna.agent.models import AgentStep
 from lanterna.config import Settings
 from lanterna.demo.site import DemoSite
+from lanterna.models.agent import AgentStep
 from lanterna.reasoners.scripted import ScriptedReasoner
 from lanterna.runs.runtime import Runtime
 from lanterna.wire import AgentStartRequest, AgentStopMessage, SessionStartRequest
@@ -73,7 +73,7 @@ async def _agent_steps(
 
 
 async def _lifecycles(runtime: Runtime, tenant: str, site: DemoSite, runs: int) -> list[float]:
-    from lanterna.actions.models import Goto
+    from lanterna.models.actions import Goto
 
     times = []
     for _ in range(runs):

@@ -23,9 +23,9 @@ from typing import Any
 
 from bench.report import Aim, BenchConfig, BenchSection, Table, ms
 from bench.stats import median, percentile
-from lanterna.agent.models import AgentStep
 from lanterna.config import Settings
 from lanterna.demo.site import DemoSite
+from lanterna.models.agent import AgentStep
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.scripted import ScriptedReasoner
 from lanterna.runs.runtime import Runtime

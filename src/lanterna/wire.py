@@ -6,12 +6,11 @@ unchanged; lanterna adds fields (``state``, typed steps) that it ignores.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lanterna.actions.models import (
+from lanterna.models.actions import (
     MAX_INT,
     MAX_LIST,
     HeaderValue,
@@ -22,19 +21,10 @@ from lanterna.actions.models import (
     Text,
     Url,
 )
-from lanterna.agent.models import AgentState, AgentStep
-from lanterna.perception.models import TabInfo
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything lanterna stores is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
-
-SessionStatus = Literal["active", "closed", "error", "timed_out"]
-AgentStatusValue = Literal["active", "closed"]
+from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.observation import TabInfo
+from lanterna.models.status import AgentStatusValue, SessionStatus
+from lanterna.models.time import UtcDateTime
 
 
 class ErrorBody(BaseModel):

@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from lanterna.agent.loop import AgentTask, run_agent
-from lanterna.agent.models import AgentState, AgentStep
 from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.demo.site import CONTACT_EMAIL, DemoSite
+from lanterna.models.agent import AgentState, AgentStep
 from lanterna.reasoners.llm import LlmReasoner
 from tests.fixtures.llm import ChatStub
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lanterna.actions.models import Click, Completion
 from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
-from lanterna.perception.models import InteractiveElement, Observation, PageMetadata
+from lanterna.models.actions import Click, Completion
+from lanterna.models.observation import InteractiveElement, Observation, PageMetadata
 from lanterna.reasoners.base import ReasonerError, ReasonerInput
 from lanterna.reasoners.llm import LlmReasoner
 from lanterna.reasoners.registry import create_reasoner

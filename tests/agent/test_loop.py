@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lanterna.agent.loop import AgentTask, run_agent
-from lanterna.agent.models import AgentOutcome, AgentState, AgentStep
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.demo.site import CONTACT_EMAIL, DemoSite
+from lanterna.models.agent import AgentOutcome, AgentState, AgentStep
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.reasoners.offline import OfflineReasoner
 from lanterna.reasoners.scripted import ScriptedReasoner

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from lanterna.actions.models import parse_action
-from lanterna.agent.models import AgentStep, ReasonerState
 from lanterna.cli.live import LiveRunView, describe_action, steps_table
+from lanterna.models.actions import parse_action
+from lanterna.models.agent import AgentStep, ReasonerState
 from lanterna.wire import AgentStatusResponse
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

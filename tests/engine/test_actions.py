@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from lanterna.actions.execute import execute
-from lanterna.actions.models import ExecutionResult
 from lanterna.browser import BrowserSession
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import ExecutionResult
 from lanterna.perception.observe import observe
 from tests.fixtures.engine import PAGES_DIR, StaticSite
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from lanterna.actions.execute import execute
-from lanterna.actions.models import ExecutionResult
 from lanterna.browser import BrowserSession
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import ExecutionResult
 from tests.fixtures.engine import StaticSite
 
 
@@ -50,7 +50,7 @@ async def test_unknown_fields_are_refused_and_named(tab: BrowserSession) -> None
 def test_new_fields_are_bounded(action: dict[str, Any], limit: str) -> None:
     from pydantic import ValidationError
 
-    from lanterna.actions.models import parse_action
+    from lanterna.models.actions import parse_action
 
     with pytest.raises(ValidationError, match=limit):
         parse_action(action)
@@ -191,14 +191,14 @@ async def test_fill_moves_the_pointer_off_what_opens_below(page: BrowserSession)
 def test_type_text_duration_is_bounded() -> None:
     from pydantic import ValidationError
 
-    from lanterna.actions.models import parse_action
+    from lanterna.models.actions import parse_action
 
     with pytest.raises(ValidationError, match="longer than 20 s"):
         parse_action({"type": "type_text", "selector": "#x", "value": "a" * 1000, "delay_ms": 100})
 
 
 def test_every_action_type_has_an_example_that_validates() -> None:
-    from lanterna.actions.models import ACTION_ADAPTER, ACTION_TYPES, EXAMPLES, parse_action
+    from lanterna.models.actions import ACTION_ADAPTER, ACTION_TYPES, EXAMPLES, parse_action
 
     assert set(EXAMPLES) == set(ACTION_TYPES)
     for example in EXAMPLES.values():
@@ -217,9 +217,9 @@ def test_the_llm_prompt_describes_the_gestures() -> None:
 def test_the_llm_reasoner_refuses_an_unknown_drop_target_id() -> None:
     from datetime import UTC, datetime
 
-    from lanterna.actions.models import Drag
-    from lanterna.agent.models import ReasonerState
-    from lanterna.perception.models import InteractiveElement, Observation, PageMetadata
+    from lanterna.models.actions import Drag
+    from lanterna.models.agent import ReasonerState
+    from lanterna.models.observation import InteractiveElement, Observation, PageMetadata
     from lanterna.reasoners.base import Decision
     from lanterna.reasoners.llm import _unknown_ids
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lanterna.actions.models import Scrape
 from lanterna.browser import BrowserSession
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import Scrape
 from lanterna.scrape.markdown import scrape_page
 from tests.fixtures.engine import StaticSite
 

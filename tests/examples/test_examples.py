@@ -54,7 +54,10 @@ def test_example(command: str, lanterna_server, demo_site) -> None:
     env = {**lanterna_server.client_env, "LANTERNA_DEMO_URL": demo_site.url, "EXAMPLE_TIMEOUT_SECONDS": "3"}
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
-        env=env, capture_output=True, text=True, timeout=240,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -79,7 +82,10 @@ def test_examples_default_to_the_shop_hosted_by_the_server(lanterna_server) -> N
     env = {k: v for k, v in lanterna_server.client_env.items() if k != "LANTERNA_DEMO_URL"}
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "run_blocking.py")],
-        env=env, capture_output=True, text=True, timeout=240,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert EMAIL in done.stdout

@@ -8,7 +8,7 @@ user adds (docs/sdk.md, "notte-sdk and the new gestures"), and then go through
 
 from __future__ import annotations
 
-from lanterna.actions.models import parse_action
+from lanterna.models.actions import parse_action
 from tests.fixtures.engine import StaticSite
 from tests.fixtures.sdk import NotteRunner
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from lanterna import Client
-from lanterna.actions.models import Click, Drag, Hover, Offset, Point, SelectText, TypeText
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import Click, Drag, Hover, Offset, Point, SelectText, TypeText
 from tests.fixtures.engine import StaticSite
 
 

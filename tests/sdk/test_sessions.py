@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from lanterna import ActionFailedError, Client
-from lanterna.actions.models import Click, Goto
 from lanterna.demo.site import CONTACT_EMAIL
 from lanterna.errors import AuthenticationError, ConflictError, InvalidRequestError, NotFoundError
+from lanterna.models.actions import Click, Goto
 
 FAST_FAIL_MS = 500  # a missing element fails after this, not after the default 5 s
 

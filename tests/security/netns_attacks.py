@@ -19,9 +19,9 @@ from threading import Thread
 from typing import Any
 
 from lanterna.actions.execute import execute
-from lanterna.actions.models import Goto
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
+from lanterna.models.actions import Goto
 
 METADATA, INTRANET = "169.254.169.254", "10.77.0.1"
 HITS: dict[str, int] = {METADATA: 0, INTRANET: 0}

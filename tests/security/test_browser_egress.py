@@ -20,9 +20,9 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from lanterna.actions.execute import execute
-from lanterna.actions.models import Goto, GotoNewTab
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.browser.sandbox import Isolation
+from lanterna.models.actions import Goto, GotoNewTab
 from tests.fixtures.engine import browser_profile_root, engine_settings
 
 SECRET_FILE = "/etc/hostname"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lanterna.actions.models import ExecutionResult, Goto
-from lanterna.agent.models import AgentState, AgentStep, ReasonerState
 from lanterna.errors import InvalidRequestError, NotFoundError
+from lanterna.models.actions import ExecutionResult, Goto
+from lanterna.models.agent import AgentState, AgentStep, ReasonerState
 from lanterna.store import AgentRecord, SessionRecord, Store
 from tests.fixtures.server import drop_lanterna_tables, postgres_url
 

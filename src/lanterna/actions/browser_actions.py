@@ -14,11 +14,12 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
 from lanterna.actions.locate import ActionFailed, first_line, locate_element
-from lanterna.actions.models import (
+from lanterna.browser.egress import Rule
+from lanterna.errors import LanternaError
+from lanterna.models.actions import (
     BrowserAction,
     CloseTab,
     Completion,
-    DataSpace,
     EvaluateJs,
     GoBack,
     GoForward,
@@ -29,12 +30,10 @@ from lanterna.actions.models import (
     Scrape,
     ScrollDown,
     ScrollUp,
-    StructuredData,
     SwitchTab,
     Wait,
 )
-from lanterna.browser.egress import Rule
-from lanterna.errors import LanternaError
+from lanterna.models.scrape import DataSpace, StructuredData
 from lanterna.scrape.markdown import scrape_page
 
 LOAD_GRACE_MS = 3000  # after DOMContentLoaded, how long to give images and scripts to finish

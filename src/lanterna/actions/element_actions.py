@@ -20,10 +20,10 @@ from lanterna.actions import gestures
 from lanterna.actions.context import ActionContext
 from lanterna.actions.input_formats import WANTED, input_kind, to_input_value
 from lanterna.actions.locate import ActionFailed, Target, first_line, locate
-from lanterna.actions.models import (
+from lanterna.actions.pointer import aim, move_to
+from lanterna.models.actions import (
     Check,
     Click,
-    DataSpace,
     DownloadFile,
     Drag,
     Fill,
@@ -34,7 +34,7 @@ from lanterna.actions.models import (
     UploadFile,
     _InteractionBase,
 )
-from lanterna.actions.pointer import aim, move_to
+from lanterna.models.scrape import DataSpace
 from lanterna.store.uploads import plain_name, read_plain_file
 
 NEW_TAB_WAIT_S = 2.0

@@ -15,10 +15,11 @@ from lanterna.actions.browser_actions import run_browser_action
 from lanterna.actions.context import ActionContext
 from lanterna.actions.element_actions import run_interaction
 from lanterna.actions.locate import ActionFailed, first_line
-from lanterna.actions.models import Action, DataSpace, ExecutionResult, _InteractionBase, parse_action
 from lanterna.browser.session import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
+from lanterna.models.scrape import DataSpace
 
 # On top of an action's own limits: a last guard so that no action can hang a caller.
 GUARD_MARGIN_S = 10.0

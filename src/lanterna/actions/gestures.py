@@ -13,8 +13,8 @@ from playwright.async_api import Error as PlaywrightError
 
 from lanterna.actions.context import ActionContext
 from lanterna.actions.locate import ActionFailed, Target, locate_element
-from lanterna.actions.models import Click, Drag, Hover, SelectText, TypeText
 from lanterna.actions.pointer import Aim, aim, move_to
+from lanterna.models.actions import Click, Drag, Hover, SelectText, TypeText
 
 DRAG_STEPS = 12  # intermediate moves: drag libraries start a drag only after the pointer travels
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
-from lanterna.actions.models import _InteractionBase
 from lanterna.browser.session import BrowserSession
-from lanterna.perception.models import InteractiveElement
+from lanterna.models.actions import _InteractionBase
+from lanterna.models.observation import InteractiveElement
 
 _API_PREFIX = re.compile(r"^\w+\.\w+: ")
 

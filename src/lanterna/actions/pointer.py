@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from playwright.async_api import Error as PlaywrightError
 
 from lanterna.actions.locate import ActionFailed, Target
-from lanterna.actions.models import Point
+from lanterna.models.actions import Point
 
 COVER_WAIT_S = 1.0  # an overlay fading out or a list closing gets this long to clear the point
 COVER_POLL_S = 0.1

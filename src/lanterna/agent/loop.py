@@ -20,10 +20,10 @@ import jsonschema
 from pydantic import BaseModel, Field
 
 from lanterna.actions.execute import execute
-from lanterna.actions.models import Action, Completion, ExecutionResult, Goto
-from lanterna.agent.models import AgentOutcome, AgentState, AgentStep, ReasonerState
 from lanterna.browser.session import BrowserSession
-from lanterna.perception.models import Observation
+from lanterna.models.actions import Action, Completion, ExecutionResult, Goto
+from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerState
+from lanterna.models.observation import Observation
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 

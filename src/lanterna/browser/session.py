@@ -19,7 +19,7 @@ from lanterna.browser.proxy import EgressProxy
 from lanterna.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from lanterna.perception.models import Observation
+    from lanterna.models.observation import Observation
 
 
 class SessionOptions(BaseModel):

@@ -14,8 +14,8 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from lanterna.actions.models import Action
-from lanterna.agent.models import AgentStep
+from lanterna.models.actions import Action
+from lanterna.models.agent import AgentStep
 
 MAX_VALUE_CHARS = 60
 

@@ -13,8 +13,8 @@ from playwright.async_api import Page
 
 from lanterna.browser.session import BrowserSession
 from lanterna.errors import ConflictError, LanternaError
+from lanterna.models.observation import Observation, PageMetadata, TabInfo, Viewport
 from lanterna.perception.clickables import MARK, MAX_CLICKABLES, PROBE_JS, ClickableIndex, parse_clickables
-from lanterna.perception.models import Observation, PageMetadata, TabInfo, Viewport
 from lanterna.perception.render import render_nodes
 from lanterna.perception.snapshot import parse_snapshot
 

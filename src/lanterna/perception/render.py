@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lanterna.models.observation import OTHER_PREFIX, ROLE_PREFIX, InteractiveElement
 from lanterna.perception.clickables import ClickableIndex
-from lanterna.perception.models import OTHER_PREFIX, ROLE_PREFIX, InteractiveElement
 from lanterna.perception.snapshot import AriaNode
 
 MAX_NAME = 120  # characters of an element name in the text view (the model keeps it whole)

@@ -6,9 +6,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from lanterna.actions.models import Action
-from lanterna.agent.models import AgentStep, ReasonerState
-from lanterna.perception.models import Observation
+from lanterna.models.actions import Action
+from lanterna.models.agent import AgentStep, ReasonerState
+from lanterna.models.observation import Observation
 
 
 class ReasonerInput(BaseModel):

@@ -16,11 +16,11 @@ from typing import Any
 import openai
 from pydantic import ValidationError
 
-from lanterna.actions.models import ACTION_ADAPTER
-from lanterna.agent.models import AgentStep
 from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
-from lanterna.perception.models import Observation
+from lanterna.models.actions import ACTION_ADAPTER
+from lanterna.models.agent import AgentStep
+from lanterna.models.observation import Observation
 from lanterna.reasoners.base import Decision, ReasonerError, ReasonerInput
 from lanterna.reasoners.parsing import parse_decision
 

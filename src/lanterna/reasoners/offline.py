@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any, Literal
 
-from lanterna.actions.models import Action, Click, Completion, Fill, Goto, Scrape
-from lanterna.agent.models import ReasonerState, RelevantInteraction
-from lanterna.perception.models import InteractiveElement, Observation
+from lanterna.models.actions import Action, Click, Completion, Fill, Goto, Scrape
+from lanterna.models.agent import ReasonerState, RelevantInteraction
+from lanterna.models.observation import InteractiveElement, Observation
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.offline_intent import Intent, parse_intent
 from lanterna.reasoners.page_facts import (

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from lanterna.agent.models import ReasonerState
+from lanterna.models.agent import ReasonerState
 from lanterna.reasoners.base import Decision
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)

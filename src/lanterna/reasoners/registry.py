@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lanterna.actions.models import Action
 from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
+from lanterna.models.actions import Action
 from lanterna.reasoners.base import Reasoner
 from lanterna.reasoners.llm import LlmReasoner
 from lanterna.reasoners.offline import OfflineReasoner

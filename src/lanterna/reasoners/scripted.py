@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lanterna.actions.models import Action, Completion, parse_action
-from lanterna.agent.models import ReasonerState
+from lanterna.models.actions import Action, Completion, parse_action
+from lanterna.models.agent import ReasonerState
 from lanterna.reasoners.base import Decision, ReasonerInput
 
 

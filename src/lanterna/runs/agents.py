@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from lanterna.agent.loop import AgentTask, run_agent, schema_problem
-from lanterna.agent.models import AgentOutcome, AgentState, AgentStep
 from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
+from lanterna.models.agent import AgentOutcome, AgentState, AgentStep
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
 from lanterna.recording import FrameKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from lanterna.agent.models import AgentStep
+from lanterna.models.agent import AgentStep
 from lanterna.wire import AgentStopMessage
 
 

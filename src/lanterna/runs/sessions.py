@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 
 from lanterna.actions.execute import execute as execute_action
-from lanterna.actions.models import Action, DataSpace, ExecutionResult, Scrape
 from lanterna.browser import BrowserPool, BrowserSession, SessionOptions
 from lanterna.browser.egress import EgressPolicy, EgressRefusal
 from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
-from lanterna.perception.models import Observation
+from lanterna.models.actions import Action, ExecutionResult, Scrape
+from lanterna.models.observation import Observation
+from lanterna.models.scrape import DataSpace
 from lanterna.perception.observe import observe as observe_page
 from lanterna.recording import FrameKind
 from lanterna.runs.recordings import RecordingService

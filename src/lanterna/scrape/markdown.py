@@ -10,8 +10,9 @@ from markdownify import markdownify
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from lanterna.actions.models import DataSpace, ImageData, Scrape, StructuredData
 from lanterna.errors import InvalidRequestError, LanternaError
+from lanterna.models.actions import Scrape
+from lanterna.models.scrape import DataSpace, ImageData, StructuredData
 
 # Never content, whatever the options.
 ALWAYS_DROPPED = ["script", "style", "noscript", "template", "link", "meta", "head", "iframe", "object"]

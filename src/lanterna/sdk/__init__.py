@@ -3,9 +3,10 @@
 One async implementation on httpx and websockets; every blocking method has an async twin.
 """
 
-from lanterna.actions.models import DataSpace, ExecutionResult
-from lanterna.agent.models import AgentState, AgentStep
-from lanterna.perception.models import Observation
+from lanterna.models.actions import ExecutionResult
+from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.observation import Observation
+from lanterna.models.scrape import DataSpace
 from lanterna.sdk.agents import Agent, BatchRemoteAgent
 from lanterna.sdk.client import Client, NotteClient
 from lanterna.sdk.fallback import AgentFallback

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import BaseModel, ValidationError
 from websockets.exceptions import ConnectionClosedError
 
-from lanterna.agent.models import AgentStep
 from lanterna.errors import ConflictError, InvalidRequestError
+from lanterna.models.agent import AgentStep
 from lanterna.sdk.results import AgentResult, AgentStatus, format_outcome, format_step
 from lanterna.sdk.sessions import Session, schema_of
 from lanterna.sdk.transport import error_for, validate_request

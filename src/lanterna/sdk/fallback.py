@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from lanterna.actions.models import Action, ExecutionResult
 from lanterna.errors import ConflictError
+from lanterna.models.actions import Action, ExecutionResult
 from lanterna.sdk.agents import Agent
 from lanterna.sdk.results import AgentResult, describe_action
 from lanterna.sdk.sessions import Session, build_action

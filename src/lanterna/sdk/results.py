@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lanterna.actions.models import Action, ExecutionResult
-from lanterna.agent.models import AgentState, AgentStep
 from lanterna.errors import LanternaError
+from lanterna.models.actions import Action, ExecutionResult
+from lanterna.models.agent import AgentState, AgentStep
 from lanterna.wire import AgentStatusResponse
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from lanterna.actions.models import Action, DataSpace, ExecutionResult, parse_action
 from lanterna.errors import ConflictError, InvalidRequestError
-from lanterna.perception.models import Observation
+from lanterna.models.actions import Action, ExecutionResult, parse_action
+from lanterna.models.observation import Observation
+from lanterna.models.scrape import DataSpace
 from lanterna.sdk.results import ActionFailedError
 from lanterna.sdk.transport import describe_problems, validate_request
 from lanterna.wire import (

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.websockets import WebSocket
 
-from lanterna.actions.models import ACTION_TYPES
 from lanterna.errors import CapacityError, LanternaError
+from lanterna.models.actions import ACTION_TYPES
 from lanterna.wire import ErrorBody
 
 _LOCATIONS = {"body": "body", "query": "query parameter", "path": "path parameter", "header": "header"}

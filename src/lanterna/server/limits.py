@@ -89,4 +89,3 @@ def _bounded(receive: Receive) -> Receive:
         return message
 
     return bounded_receive
-

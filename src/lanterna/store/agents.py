@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lanterna.agent.models import AgentState, AgentStep
+from lanterna.models.agent import AgentState, AgentStep
 from lanterna.store.records import AgentRecord
 from lanterna.store.sessions import bump_offset
 from lanterna.store.tables import AgentRow, AgentStepRow, SessionRow, utcnow

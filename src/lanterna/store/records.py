@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lanterna.agent.models import AgentState
-from lanterna.wire import AgentStatusValue, SessionStatus, UtcDateTime
+from lanterna.models.agent import AgentState
+from lanterna.models.status import AgentStatusValue, SessionStatus
+from lanterna.models.time import UtcDateTime
 
 
 class SessionRecord(BaseModel):

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lanterna.actions.models import ExecutionResult
+from lanterna.models.actions import ExecutionResult
+from lanterna.models.status import SessionStatus
 from lanterna.store.records import SessionRecord
 from lanterna.store.tables import SessionActionRow, SessionRow, utcnow
-from lanterna.wire import SessionStatus
 
 _UNSET: object = object()
 

@@ -7,9 +7,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query, Request
 
-from lanterna.actions.models import Action, DataSpace, ExecutionResult
 from lanterna.errors import NotFoundError
-from lanterna.perception.models import Observation, TabInfo
+from lanterna.models.actions import Action, ExecutionResult
+from lanterna.models.observation import Observation, TabInfo
+from lanterna.models.scrape import DataSpace
 from lanterna.runs.sessions import TabTarget
 from lanterna.server.auth import CurrentRuntime, Tenant, presented_key
 from lanterna.wire import (

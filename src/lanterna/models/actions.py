@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from lanterna.models.scrape import DataSpace
+
 # --- bounds on client input ---------------------------------------------------------------------
 # Every string a client sends has a length limit and no NUL: PostgreSQL, Chromium's command line
 # and the OS refuse NUL, and unbounded strings reach all three. Over a limit is a 422 naming it.
@@ -299,7 +301,7 @@ class _InteractionBase(_Addressed):
         if not self.id and not self.selector and not self._targets_the_page():
             raise ValueError(
                 f"action '{self.type}' needs an element: give 'id' (e.g. \"B1\" from the latest "
-                "observation) or 'selector' (e.g. \"#submit\", \"text=Sign in\", \"xpath=//button\")"
+                'observation) or \'selector\' (e.g. "#submit", "text=Sign in", "xpath=//button")'
             )
         return self
 
@@ -424,12 +426,32 @@ class DownloadFile(_InteractionBase):
 
 
 BrowserAction = (
-    Goto | GotoNewTab | SwitchTab | CloseTab | GoBack | GoForward | Reload | Wait | PressKey
-    | ScrollUp | ScrollDown | Scrape | EvaluateJs | Completion
+    Goto
+    | GotoNewTab
+    | SwitchTab
+    | CloseTab
+    | GoBack
+    | GoForward
+    | Reload
+    | Wait
+    | PressKey
+    | ScrollUp
+    | ScrollDown
+    | Scrape
+    | EvaluateJs
+    | Completion
 )
 InteractionAction = (
-    Click | Fill | Check | SelectDropdownOption | UploadFile | DownloadFile
-    | Hover | Drag | SelectText | TypeText
+    Click
+    | Fill
+    | Check
+    | SelectDropdownOption
+    | UploadFile
+    | DownloadFile
+    | Hover
+    | Drag
+    | SelectText
+    | TypeText
 )
 
 Action = Annotated[BrowserAction | InteractionAction, Field(discriminator="type")]
@@ -437,10 +459,30 @@ ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 ACTION_TYPES: tuple[str, ...] = tuple(
     m.model_fields["type"].default
     for m in (
-        Goto, GotoNewTab, SwitchTab, CloseTab, GoBack, GoForward, Reload, Wait, PressKey,
-        ScrollUp, ScrollDown, Scrape, EvaluateJs, Completion,
-        Click, Fill, Check, SelectDropdownOption, UploadFile, DownloadFile,
-        Hover, Drag, SelectText, TypeText,
+        Goto,
+        GotoNewTab,
+        SwitchTab,
+        CloseTab,
+        GoBack,
+        GoForward,
+        Reload,
+        Wait,
+        PressKey,
+        ScrollUp,
+        ScrollDown,
+        Scrape,
+        EvaluateJs,
+        Completion,
+        Click,
+        Fill,
+        Check,
+        SelectDropdownOption,
+        UploadFile,
+        DownloadFile,
+        Hover,
+        Drag,
+        SelectText,
+        TypeText,
     )
 )
 INTERACTION_TYPES = frozenset(
@@ -454,28 +496,6 @@ def parse_action(data: Action | dict[str, Any]) -> Action:
     if isinstance(data, BaseModel):
         return data
     return ACTION_ADAPTER.validate_python(data)
-
-
-class ImageData(BaseModel):
-    url: str
-    category: Literal["favicon", "icon", "content_image", "decorative", "svg_icon", "svg_content"] = (
-        "content_image"
-    )
-    description: str | None = None
-
-
-class StructuredData(BaseModel):
-    success: bool
-    error: str | None = None
-    data: dict[str, Any] | list[Any] | None = None
-
-
-class DataSpace(BaseModel):
-    """What a scrape (or another data-returning action) produced."""
-
-    markdown: str = ""
-    images: list[ImageData] | None = None
-    structured: StructuredData | None = None
 
 
 class ExecutionResult(BaseModel):

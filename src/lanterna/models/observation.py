@@ -10,12 +10,23 @@ from pydantic import BaseModel, Field, computed_field
 # Short-id prefix per accessibility role (Notte's convention).
 ROLE_PREFIX: dict[str, str] = {
     "link": "L",
-    "button": "B", "checkbox": "B", "radio": "B", "tab": "B", "menuitem": "B",
-    "menuitemcheckbox": "B", "menuitemradio": "B", "switch": "B",
-    "textbox": "I", "searchbox": "I", "combobox": "I", "listbox": "I", "slider": "I",
+    "button": "B",
+    "checkbox": "B",
+    "radio": "B",
+    "tab": "B",
+    "menuitem": "B",
+    "menuitemcheckbox": "B",
+    "menuitemradio": "B",
+    "switch": "B",
+    "textbox": "I",
+    "searchbox": "I",
+    "combobox": "I",
+    "listbox": "I",
+    "slider": "I",
     "spinbutton": "I",
     "option": "O",
-    "img": "F", "image": "F",
+    "img": "F",
+    "image": "F",
 }
 OTHER_PREFIX = "M"
 

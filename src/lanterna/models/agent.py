@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from lanterna.actions.models import Action, DataSpace
+from lanterna.models.actions import Action
+from lanterna.models.scrape import DataSpace
 
 
 class RelevantInteraction(BaseModel):
