@@ -39,7 +39,7 @@ def _input() -> ReasonerInput:
 
 @pytest.fixture
 def reasoner(llm_stub: ChatStub) -> LlmReasoner:
-    return LlmReasoner("openai/stub-model", Settings(llm_base_url=llm_stub.base_url), retry_base_delay_s=0)
+    return LlmReasoner("openai/stub-model", Settings(llm_base_url=llm_stub.base_url))
 
 
 async def test_prompt_carries_task_page_and_action_schema(llm_stub: ChatStub, reasoner: LlmReasoner) -> None:
