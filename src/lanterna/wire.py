@@ -14,8 +14,10 @@ from lanterna.models.actions import (
     MAX_INT,
     MAX_LIST,
     HeaderValue,
+    Instructions,
     JsonObject,
     Name,
+    SchemaObject,
     Selector,
     TagName,
     Text,
@@ -157,8 +159,8 @@ class ObserveRequest(BaseModel):
     max_nb_actions: int = Field(default=100, ge=0, le=MAX_INT)
     min_nb_actions: int | None = Field(default=None, ge=0, le=MAX_INT)
     perception_type: Literal["fast", "deep"] = "fast"
-    instructions: Text | None = None
-    screenshot: bool = False
+    instructions: Instructions | None = None
+    screenshot: bool | None = None  # None: as the session's screenshot_type says (always one)
 
 
 class ScrapeRequest(BaseModel):
@@ -168,8 +170,8 @@ class ScrapeRequest(BaseModel):
     scrape_links: bool = True
     scrape_images: bool = False
     ignored_tags: Annotated[list[TagName], Field(max_length=100)] | None = None
-    instructions: Text | None = None
-    response_format: JsonObject | None = None
+    instructions: Instructions | None = None
+    response_format: SchemaObject | None = None
     use_link_placeholders: bool = False
 
 
