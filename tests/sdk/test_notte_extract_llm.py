@@ -75,3 +75,25 @@ def test_nested_model_and_a_repaired_reply_through_notte(
     assert "Harbour Lights" in prompt and '"stockists"' in prompt and "the listing" in prompt
     assert "who sells it" in llm_stub.prompt_text(2)
     assert out["ranked"] == ["L1"]
+
+
+async def test_a_scrape_action_over_http_uses_the_configured_llm(
+    llm_lanterna: LanternaServer, llm_stub: ChatStub, static_site: StaticSite
+) -> None:
+    import httpx
+
+    from tests.fixtures.server import started_session
+
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    async with (
+        httpx.AsyncClient(base_url=llm_lanterna.url, headers=llm_lanterna.headers, timeout=60) as api,
+        started_session(api) as session_id,
+    ):
+        url = f"/sessions/{session_id}/page/execute"
+        goto = await api.post(url, json={"type": "goto", "url": static_site.page("spec-sheet.html")})
+        assert goto.status_code == 200
+        llm_stub.reply({"name": "Storm Lantern"})
+        result = (await api.post(url, json={"type": "scrape", "response_format": schema})).json()
+    assert result["success"] is True
+    assert result["data"]["structured"] == {"success": True, "error": None, "data": {"name": "Storm Lantern"}}
+    assert "Storm Lantern" in llm_stub.prompt_text(0)

@@ -314,7 +314,7 @@ async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
 
 async def _scrape(ctx: ActionContext, action: Scrape) -> tuple[str, DataSpace]:
     try:
-        data = await scrape_page(ctx.page, action)
+        data = await scrape_page(ctx.page, action, ctx.extractor)
     except LanternaError as exc:
         raise ActionFailed(exc.message) from exc
     if action.only_images:

@@ -312,7 +312,8 @@ class SessionService:
             uploads = uploads_folder(self._settings.home, tenant)
             if self.recordings is not None:  # the previous action's screenshot shows its own page
                 await self.recordings.settle(session_id)
-            result = await execute_action(browser, action, file_roots=(uploads,))
+            extractor = self._extractor(action) if isinstance(action, Scrape) else None
+            result = await execute_action(browser, action, file_roots=(uploads,), extractor=extractor)
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
@@ -320,12 +321,16 @@ class SessionService:
 
     async def scrape(self, tenant: str, session_id: str, request: ScrapeRequest) -> DataSpace:
         scrape = Scrape(**request.model_dump(exclude={"use_link_placeholders"}))
-        extractor = None
-        model = resolve_model(None, self._settings)
-        if (scrape.instructions or scrape.response_format) and "/" in model:
-            extractor = LlmExtractor(model, self._settings)
+        extractor = self._extractor(scrape)
         async with self.using(tenant, session_id) as browser:
             return await scrape_page(browser.page, scrape, extractor)
+
+    def _extractor(self, scrape: Scrape) -> LlmExtractor | None:
+        """The configured LLM for a structured scrape; None: the offline extractor."""
+        model = resolve_model(None, self._settings)
+        if (scrape.instructions or scrape.response_format) and "/" in model:
+            return LlmExtractor(model, self._settings)
+        return None
 
     async def offset(self, tenant: str, session_id: str) -> int:
         return (await self._record(tenant, session_id)).offset
