@@ -12,7 +12,7 @@ from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
 from lanterna.actions.browser_actions import run_browser_action
-from lanterna.actions.context import ActionContext
+from lanterna.actions.context import ActionContext, PageScraper
 from lanterna.actions.element_actions import run_interaction
 from lanterna.actions.locate import ActionFailed, first_line
 from lanterna.browser.session import BrowserSession
@@ -20,7 +20,6 @@ from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
 from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
 from lanterna.models.scrape import DataSpace
-from lanterna.scrape.markdown import StructuredExtractor
 
 # On top of an action's own limits: a last guard so that no action can hang a caller.
 GUARD_MARGIN_S = 10.0
@@ -32,7 +31,7 @@ async def execute(
     *,
     settings: Settings | None = None,
     file_roots: Sequence[Path] = (),
-    extractor: StructuredExtractor | None = None,
+    scraper: PageScraper | None = None,
 ) -> ExecutionResult:
     """Run ``action`` on the session's active tab.
 
@@ -41,7 +40,8 @@ async def execute(
     not a valid action raises ``InvalidRequestError``. Callers serialise with ``session.lock``.
     Time limits come from ``settings`` or else the session's (``LANTERNA_ACTION_TIMEOUT_MS``,
     ``LANTERNA_NAVIGATION_TIMEOUT_MS``); an action's own ``timeout`` wins for element actions.
-    ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder.
+    ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder;
+    ``scrape`` runs through ``scraper`` (without one it fails with a message).
     """
     try:
         parsed = parse_action(action)
@@ -55,7 +55,7 @@ async def execute(
         timeout_ms=settings.action_timeout_ms,
         navigation_timeout_ms=settings.navigation_timeout_ms,
         file_roots=tuple(file_roots),
-        extractor=extractor,
+        scraper=scraper,
     )
     success, message, data = await _run(ctx, parsed)
     session.touch()

@@ -26,6 +26,7 @@ from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerS
 from lanterna.models.observation import Observation
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
+from lanterna.scrape.markdown import scrape_page
 
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_REPEATS = 3
@@ -151,7 +152,7 @@ class _Run:
         started = _now()
         try:
             async with self.session.lock:
-                result = await execute(self.session, action, file_roots=self.file_roots)
+                result = await execute(self.session, action, file_roots=self.file_roots, scraper=scrape_page)
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
             self.check_session()
             result = ExecutionResult(

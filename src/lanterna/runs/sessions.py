@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -313,7 +314,8 @@ class SessionService:
             if self.recordings is not None:  # the previous action's screenshot shows its own page
                 await self.recordings.settle(session_id)
             extractor = self._extractor(action) if isinstance(action, Scrape) else None
-            result = await execute_action(browser, action, file_roots=(uploads,), extractor=extractor)
+            scraper = functools.partial(scrape_page, extractor=extractor)
+            result = await execute_action(browser, action, file_roots=(uploads,), scraper=scraper)
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
