@@ -13,8 +13,9 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
-from lanterna.actions.locate import ActionFailed, first_line, locate_element
+from lanterna.actions.locate import ActionFailed, locate_element
 from lanterna.browser.egress import Rule
+from lanterna.browser.errors import first_line
 from lanterna.errors import LanternaError
 from lanterna.models.actions import (
     BrowserAction,

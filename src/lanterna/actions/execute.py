@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,14 @@ from pydantic import ValidationError
 from lanterna.actions.browser_actions import run_browser_action
 from lanterna.actions.context import ActionContext, PageScraper
 from lanterna.actions.element_actions import run_interaction
-from lanterna.actions.locate import ActionFailed, first_line
+from lanterna.actions.locate import ActionFailed
+from lanterna.browser.errors import first_line
 from lanterna.browser.session import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
 from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
 from lanterna.models.scrape import DataSpace
+from lanterna.models.time import utc_now
 
 # On top of an action's own limits: a last guard so that no action can hang a caller.
 GUARD_MARGIN_S = 10.0
@@ -48,7 +49,7 @@ async def execute(
     except ValidationError as exc:
         raise InvalidRequestError(_validation_message(exc)) from exc
     settings = settings or session.settings
-    started_at = datetime.now(UTC)
+    started_at = utc_now()
     session.touch()
     ctx = ActionContext(
         session=session,
@@ -65,7 +66,7 @@ async def execute(
         message=message,
         data=data,
         started_at=started_at,
-        ended_at=datetime.now(UTC),
+        ended_at=utc_now(),
     )
 
 
