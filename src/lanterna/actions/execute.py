@@ -17,7 +17,7 @@ from lanterna.actions.locate import ActionFailed
 from lanterna.browser.errors import first_line
 from lanterna.browser.session import BrowserSession
 from lanterna.config import Settings
-from lanterna.errors import InvalidRequestError
+from lanterna.errors import InvalidRequestError, validation_details
 from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
 from lanterna.models.scrape import DataSpace
 from lanterna.models.time import utc_now
@@ -47,7 +47,7 @@ async def execute(
     try:
         parsed = parse_action(action)
     except ValidationError as exc:
-        raise InvalidRequestError(_validation_message(exc)) from exc
+        raise InvalidRequestError("invalid action: " + validation_details(exc)) from exc
     settings = settings or session.settings
     started_at = utc_now()
     session.touch()
@@ -99,14 +99,3 @@ def _guard_seconds(ctx: ActionContext, action: Action) -> float:
     wait = getattr(action, "time_ms", 0) or 0
     # An element action may wait for the element, act, then wait for a navigation it started.
     return (2 * own + ctx.navigation_timeout_ms + wait) / 1000 + GUARD_MARGIN_S
-
-
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after",))
-        if err.get("type") == "extra_forbidden":
-            parts.append(f"unknown field '{where}': remove it or check its spelling")
-            continue
-        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return "invalid action: " + "; ".join(parts)
