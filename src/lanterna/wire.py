@@ -24,6 +24,7 @@ from lanterna.models.actions import (
     Url,
 )
 from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.cookies import Cookie
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
 from lanterna.models.status import AgentStatusValue, SessionStatus
@@ -125,26 +126,6 @@ class DebugResponse(BaseModel):
     debug_url: str
     ws: DebugWebSockets
     tabs: list[TabDebug] = Field(default_factory=list)
-
-
-class Cookie(BaseModel):
-    """A browser cookie in the shape browser extensions export (and notte's client sends)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: Text
-    value: Text
-    domain: Name
-    path: Url = "/"
-    httpOnly: bool = False
-    secure: bool | None = None
-    sameSite: Literal["Lax", "None", "Strict"] | None = None
-    expires: float | None = Field(default=None, allow_inf_nan=False)  # unix s; -1 or null: session
-    expirationDate: float | None = Field(default=None, allow_inf_nan=False)  # the extensions' name
-    session: bool | None = None
-    hostOnly: bool | None = None
-    storeId: Name | None = None
-    partitionKey: Url | None = None
 
 
 class CookiesBody(BaseModel):

@@ -7,15 +7,19 @@ import contextlib
 import os
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, Field
 
 from lanterna.browser.chromium import DEFAULT_WINDOW, ChromiumProcess
+from lanterna.browser.cookies import cookie_from_playwright, cookie_to_playwright
 from lanterna.browser.egress import EgressPolicy, EgressRefusal
 from lanterna.browser.proxy import EgressProxy
 from lanterna.config import Settings, get_settings
+from lanterna.errors import InvalidRequestError
+from lanterna.models.cookies import Cookie
 from lanterna.models.time import utc_now
 
 if TYPE_CHECKING:
@@ -108,6 +112,43 @@ class BrowserSession:
     def touch(self) -> None:
         """Reset the idle timer."""
         self.last_active_at = utc_now()
+
+    async def cookies(self) -> list[Cookie]:
+        """Every cookie of the session's browser context."""
+        return [cookie_from_playwright(dict(c)) for c in await self.context.cookies()]
+
+    async def add_cookies(self, cookies: list[Cookie]) -> None:
+        """Add cookies to the context; ``InvalidRequestError`` when the browser refuses them."""
+        try:
+            await self.context.add_cookies([cookie_to_playwright(c) for c in cookies])
+        except PlaywrightError as exc:
+            raise InvalidRequestError(f"the browser refused the cookies: {exc.message}") from exc
+
+    async def tab_targets(self) -> list[dict[str, Any]]:
+        """CDP ``Target.getTargetInfo`` of each open tab, in tab order."""
+        targets = []
+        for page in self.tabs:
+            cdp = await self.context.new_cdp_session(page)
+            try:
+                info = await cdp.send("Target.getTargetInfo")
+            finally:
+                with contextlib.suppress(PlaywrightError):
+                    await cdp.detach()
+            targets.append(info["targetInfo"])
+        return targets
+
+    async def target_url(self, target_id: str) -> str | None:
+        """The URL target ``target_id`` shows; None when the browser knows no such target."""
+        cdp = await self.browser.new_browser_cdp_session()
+        try:
+            info = await cdp.send("Target.getTargetInfo", {"targetId": target_id})
+        except PlaywrightError:
+            return None
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                await cdp.detach()
+        url: str = info["targetInfo"].get("url", "")
+        return url
 
     async def prepare(self) -> None:
         """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
@@ -44,9 +43,6 @@ from lanterna.wire import (
     SessionStartRequest,
     SessionStatus,
 )
-
-if TYPE_CHECKING:
-    from playwright._impl._api_structures import SetCookieParam  # Playwright exports no public name
 
 log = logging.getLogger(__name__)
 
@@ -342,15 +338,12 @@ class SessionService:
     async def cookies(self, tenant: str, session_id: str) -> builtins.list[Cookie]:
         browser = await self.live(tenant, session_id)
         browser.touch()
-        return [_cookie_from_playwright(dict(c)) for c in await browser.context.cookies()]
+        return await browser.cookies()
 
     async def set_cookies(self, tenant: str, session_id: str, cookies: builtins.list[Cookie]) -> int:
         browser = await self.live(tenant, session_id)
         browser.touch()
-        try:
-            await browser.context.add_cookies([_cookie_to_playwright(c) for c in cookies])
-        except PlaywrightError as exc:
-            raise InvalidRequestError(f"the browser refused the cookies: {exc.message}") from exc
+        await browser.add_cookies(cookies)
         return len(cookies)
 
     async def refusals(self, tenant: str, session_id: str) -> builtins.list[EgressRefusal]:
@@ -361,19 +354,10 @@ class SessionService:
     async def tabs(self, tenant: str, session_id: str) -> builtins.list[TabTarget]:
         """The open tabs with the CDP target id of each (for per-tab debugging URLs)."""
         browser = await self.live(tenant, session_id)
-        targets = []
-        for index, page in enumerate(browser.tabs):
-            cdp = await browser.context.new_cdp_session(page)
-            try:
-                info = await cdp.send("Target.getTargetInfo")
-            finally:
-                with contextlib.suppress(PlaywrightError):
-                    await cdp.detach()
-            target = info["targetInfo"]
-            targets.append(
-                TabTarget(index, target.get("title", ""), target.get("url", ""), target["targetId"])
-            )
-        return targets
+        return [
+            TabTarget(index, target.get("title", ""), target.get("url", ""), target["targetId"])
+            for index, target in enumerate(await browser.tab_targets())
+        ]
 
     async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> CdpEndpoint:
         """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
@@ -383,7 +367,7 @@ class SessionService:
         if target_id is not None:
             parts = urlsplit(browser.cdp_url)
             url = f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
-            target_url = await _target_url(browser, target_id)
+            target_url = await browser.target_url(target_id)
         uploads = uploads_folder(self._settings.home, tenant)
         return CdpEndpoint(url, browser.egress, browser.downloads_dir, (uploads,), target_url)
 
@@ -420,54 +404,3 @@ class SessionService:
             viewport_width=options.viewport_width,
             viewport_height=options.viewport_height,
         )
-
-
-async def _target_url(browser: BrowserSession, target_id: str) -> str | None:
-    """The URL target ``target_id`` shows; None when the browser knows no such target."""
-    cdp = await browser.browser.new_browser_cdp_session()
-    try:
-        info = await cdp.send("Target.getTargetInfo", {"targetId": target_id})
-    except PlaywrightError:
-        return None
-    finally:
-        with contextlib.suppress(PlaywrightError):
-            await cdp.detach()
-    url: str = info["targetInfo"].get("url", "")
-    return url
-
-
-def _cookie_from_playwright(cookie: dict[str, Any]) -> Cookie:
-    expires = cookie.get("expires")
-    session = expires is None or expires < 0
-    return Cookie(
-        name=cookie["name"],
-        value=cookie["value"],
-        domain=cookie.get("domain", ""),
-        path=cookie.get("path", "/"),
-        httpOnly=bool(cookie.get("httpOnly", False)),
-        secure=cookie.get("secure"),
-        sameSite=cookie.get("sameSite"),
-        expires=None if session else expires,
-        expirationDate=None if session else expires,
-        session=session,
-        hostOnly=not cookie.get("domain", "").startswith("."),
-        partitionKey=cookie.get("partitionKey"),
-    )
-
-
-def _cookie_to_playwright(cookie: Cookie) -> SetCookieParam:
-    out: SetCookieParam = {
-        "name": cookie.name,
-        "value": cookie.value,
-        "domain": cookie.domain,
-        "path": cookie.path or "/",
-        "httpOnly": cookie.httpOnly,
-    }
-    expires = cookie.expires if cookie.expires is not None else cookie.expirationDate
-    if expires is not None and expires >= 0 and not cookie.session:
-        out["expires"] = expires
-    if cookie.secure is not None:
-        out["secure"] = cookie.secure
-    if cookie.sameSite is not None:
-        out["sameSite"] = cookie.sameSite
-    return out
