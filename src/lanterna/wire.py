@@ -25,6 +25,7 @@ from lanterna.models.agent import AgentState, AgentStep
 from lanterna.models.observation import TabInfo
 from lanterna.models.status import AgentStatusValue, SessionStatus
 from lanterna.models.time import UtcDateTime
+from lanterna.models.vault import Credentials, CredentialSite, CreditCard
 
 
 class ErrorBody(BaseModel):
@@ -291,3 +292,43 @@ class EgressEntryOut(BaseModel):
 
 class EgressLog(BaseModel):
     refused: list[EgressEntryOut]
+
+
+# --- vaults -------------------------------------------------------------------------------------
+# Bodies of /vaults/...; the secrets inside are the shared models of lanterna.models.vault.
+
+
+class VaultCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Name, Field(min_length=1)] = "default"
+
+
+class VaultCredentialsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[Url, Field(min_length=1, description="the site: a URL or a domain")]
+    credentials: Credentials
+
+
+class VaultCardRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_card: CreditCard
+
+
+class VaultCredentialsListResponse(BaseModel):
+    credentials: list[CredentialSite]
+
+
+class VaultCredentialsResponse(BaseModel):
+    credentials: Credentials
+
+
+class VaultCardResponse(BaseModel):
+    credit_card: CreditCard
+
+
+class VaultStatusResponse(BaseModel):
+    status: Literal["success", "failure"] = "success"
+    message: str = ""
