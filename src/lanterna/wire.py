@@ -222,7 +222,7 @@ class AgentStartRequest(BaseModel):
     def unsupported(self) -> list[str]:
         return [
             f"{name} (not supported by lanterna; leave it out)"
-            for name in ("vault_id", "persona_id", "notifier_config")
+            for name in ("persona_id", "notifier_config")
             if getattr(self, name) is not None
         ]
 
