@@ -12,6 +12,7 @@ from lanterna.runs.connections import ConnectionRegistry
 from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
+from lanterna.runs.vaults import SecretCipher, VaultService, load_key
 from lanterna.store import Store
 from lanterna.store.uploads import UploadStorage
 
@@ -33,6 +34,7 @@ class Runtime:
         )
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
+        self.vaults = VaultService(store, SecretCipher(load_key(settings)))
         self.connections = ConnectionRegistry()
         self.uploads = UploadStorage(
             settings.home,

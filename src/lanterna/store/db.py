@@ -15,6 +15,7 @@ from lanterna.store.agents import AgentRepository
 from lanterna.store.keys import KeyRepository
 from lanterna.store.recordings import RecordingRepository
 from lanterna.store.sessions import SessionRepository
+from lanterna.store.vaults import VaultRepository
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -65,6 +66,7 @@ class Store:
         self.sessions = SessionRepository(sessionmaker)
         self.agents = AgentRepository(sessionmaker)
         self.recordings = RecordingRepository(sessionmaker)
+        self.vaults = VaultRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:
