@@ -23,6 +23,7 @@ from lanterna.models.actions import (
 )
 from lanterna.models.agent import AgentState, AgentStep
 from lanterna.models.observation import TabInfo
+from lanterna.models.profiles import Profile, SessionProfile
 from lanterna.models.status import AgentStatusValue, SessionStatus
 from lanterna.models.time import UtcDateTime
 
@@ -56,7 +57,7 @@ class SessionStartRequest(BaseModel):
     viewport_width: int | None = Field(default=None, ge=200, le=7680)
     viewport_height: int | None = Field(default=None, ge=200, le=4320)
     cdp_url: Url | None = None
-    profile: JsonObject | None = None
+    profile: SessionProfile | None = None
     recording: bool = Field(default=True, description="record frames for live view and replay")
 
     def unsupported(self) -> list[str]:
@@ -76,8 +77,6 @@ class SessionStartRequest(BaseModel):
             problems.append("web_bot_auth=true (not supported; leave it false)")
         if self.cdp_url:
             problems.append("cdp_url (lanterna launches its own browsers; leave it out)")
-        if self.profile:
-            problems.append("profile (persistent profiles are not supported; leave it out)")
         if self.idle_timeout_minutes > self.max_duration_minutes:
             problems.append("idle_timeout_minutes must not exceed max_duration_minutes")
         if (self.viewport_width is None) != (self.viewport_height is None):
@@ -291,3 +290,35 @@ class EgressEntryOut(BaseModel):
 
 class EgressLog(BaseModel):
     refused: list[EgressEntryOut]
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+class ProfileCreateRequest(BaseModel):
+    """``POST /profiles/create``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class ProfileResponse(BaseModel):
+    """A profile as notte's client reads it."""
+
+    profile_id: str
+    name: str | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    persisted_domains: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileResponse:
+        return cls.model_validate(profile.model_dump(exclude={"tenant"}))
+
+
+class ProfileDeleteResponse(BaseModel):
+    """``DELETE /profiles/{id}``: ``success`` and ``message``, as notte's client reads them."""
+
+    success: bool
+    message: str

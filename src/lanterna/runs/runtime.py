@@ -8,10 +8,12 @@ from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
+from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import Store
+from lanterna.store.profiles import ProfileStates
 from lanterna.store.tables import utcnow
 from lanterna.store.uploads import UploadStorage
 
@@ -28,8 +30,9 @@ class Runtime:
         self.store = store
         self.pool = BrowserPool(settings, on_expire=self._on_expire, server_ports={settings.port})
         self.recordings = RecordingService(store=store, settings=settings)
+        self.profiles = ProfileService(store, ProfileStates(settings.home))
         self.sessions = SessionService(
-            store=store, pool=self.pool, settings=settings, recordings=self.recordings
+            store=store, pool=self.pool, settings=settings, recordings=self.recordings, profiles=self.profiles
         )
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)

@@ -26,6 +26,7 @@ from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
 from lanterna.perception.observe import observe as observe_page
 from lanterna.recording import FrameKind
+from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
@@ -108,7 +109,9 @@ class SessionService:
         pool: BrowserPool,
         settings: Settings,
         recordings: RecordingService | None = None,
+        profiles: ProfileService | None = None,
     ) -> None:
+        self.profiles = profiles  # sessions started with a profile load (and may save) its state
         self.recordings = recordings  # records each session, unless it starts with recording off
         self._store = store
         self._pool = pool
@@ -136,8 +139,21 @@ class SessionService:
             idle_timeout_s=request.idle_timeout_minutes * 60,
             max_duration_s=request.max_duration_minutes * 60,
         )
+        profile = request.profile
+        if profile is not None:
+            if self.profiles is None:
+                raise InvalidRequestError("profile: this server keeps no profiles; leave it out")
+            await self.profiles.check_can_start(tenant, profile)
         session_id = str(uuid.uuid4())
         browser = await self._pool.acquire(options, session_id=session_id)
+        if profile is not None and self.profiles is not None:
+            try:
+                await self.profiles.attach(tenant, profile, browser)
+            except BaseException:
+                browser.before_release.clear()  # nothing of this session is saved into the profile
+                self.profiles.detach(tenant, profile, session_id)
+                await self._pool.release(browser, "could not load its profile")
+                raise
         now = utcnow()
         record = SessionRecord(
             id=session_id,

@@ -19,7 +19,7 @@ from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp, dashboard
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
-from lanterna.server.routes import agents, recording, sessions, storage
+from lanterna.server.routes import agents, profiles, recording, sessions, storage
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(agents.router)
     app.include_router(storage.router)
+    app.include_router(profiles.router)
     app.include_router(cdp.router)
 
     # After every WebSocket route: any other path gets a reason instead of Starlette's bare 403.

@@ -131,3 +131,15 @@ class RecordingRow(Base):
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class ProfileRow(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (Index("ix_profiles_tenant_created", "tenant", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    persisted_domains: Mapped[list[str]] = mapped_column(JSON)
