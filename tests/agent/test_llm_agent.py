@@ -38,7 +38,7 @@ async def test_llm_agent_finds_the_email(
         + f'"answer": "{CONTACT_EMAIL}"}}}}\n```'
     )
     reasoner = LlmReasoner(
-        "openai/stub-model", Settings(llm_base_url=llm_stub.base_url), retry_base_delay_s=0
+        "openai/stub-model", Settings(llm_base_url=llm_stub.base_url)
     )
     steps: list[AgentStep] = []
 
