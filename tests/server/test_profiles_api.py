@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,3 +124,32 @@ async def test_profile_ids_that_are_not_ids_are_refused(
             "/sessions/start", json={"profile": {"id": "x", "persist": True, "other": 1}}
         )
         assert unknown.status_code == 422 and "other" in unknown.text
+
+
+async def test_a_session_that_times_out_still_saves_its_profile(
+    lanterna_server: LanternaServer, login_site: str
+) -> None:
+    async with lanterna_server.client() as api:
+        profile_id = (await api.post("/profiles/create", json={})).json()["profile_id"]
+        start = await api.post(
+            "/sessions/start",
+            json={"profile": {"id": profile_id, "persist": True}, "idle_timeout_minutes": 1},
+        )
+        session_id = start.json()["session_id"]
+        login = await api.post(
+            f"/sessions/{session_id}/page/execute", json={"type": "goto", "url": f"{login_site}/login"}
+        )
+        assert login.json()["success"], login.text
+        for _ in range(120):  # the idle timeout is one minute; the pool reaps within seconds of it
+            status = (await api.get(f"/sessions/{session_id}")).json()["status"]
+            if status != "active":
+                break
+            await asyncio.sleep(1)
+        assert status == "timed_out"
+        for _ in range(50):  # the save runs as the browser is released
+            if (await api.get(f"/profiles/{profile_id}")).json()["persisted_domains"]:
+                break
+            await asyncio.sleep(0.1)
+        async with started_session(api, profile={"id": profile_id}) as again:
+            page = await _whoami(api, again, login_site)
+        assert "login=cookie-secret-7" in page and "ls=[ls-secret-42]" in page, page
