@@ -24,6 +24,7 @@ from lanterna.models.actions import (
     Url,
 )
 from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
 from lanterna.models.profiles import Profile, SessionProfile
 from lanterna.models.status import AgentStatusValue, SessionStatus
@@ -265,24 +266,7 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-class ApiKeyInfo(BaseModel):
-    key_id: str
-    name: str
-    prefix: str
-    created_at: UtcDateTime
-    revoked_at: UtcDateTime | None = None
-
-
 # --- storage ------------------------------------------------------------------------------------
-
-
-class FileInfo(BaseModel):
-    """One file in a tenant's upload storage (notte's ``FileInfo``)."""
-
-    name: str
-    size: int
-    file_ext: str
-    updated_at: UtcDateTime | None = None
 
 
 class FileUploadResponse(BaseModel):

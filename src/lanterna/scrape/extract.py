@@ -25,6 +25,7 @@ LABELLED_LINE = re.compile(r"^\s*([^:\n]{1,60}?)\s*:\s+(\S.{0,500}?)\s*$")
 MAX_DEPTH = 8  # schema nesting followed; deeper parts are left unfilled
 MAX_ROWS = 500  # rows of one table turned into objects
 
+_BLOCKS = ["div", "p", "li", "ul", "ol", "table", "section", "article"]
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _STOP_WORDS = {"the", "a", "an", "of", "for", "in", "on", "to", "and", "or", "is", "its", "this", "that"}
@@ -111,6 +112,8 @@ def read_facts(html: str) -> PageFacts:
             label(match.group(1), match.group(2))
     # "<b>Price:</b> $12" renders as two text nodes: read labels from block-level text too.
     for block in soup.find_all(["p", "li", "div", "span", "td"]):
+        if block.find(_BLOCKS) is not None:  # its inner blocks are read on their own
+            continue
         match = LABELLED_LINE.match(_text(block))
         if match:
             label(match.group(1), match.group(2))
