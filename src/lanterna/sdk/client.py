@@ -15,6 +15,7 @@ from urllib.parse import quote
 from lanterna.errors import AuthenticationError, InvalidRequestError, LanternaError
 from lanterna.sdk import agents, fallback, sessions
 from lanterna.sdk.loop import BackgroundLoop
+from lanterna.sdk.profiles import ProfilesApi
 from lanterna.sdk.results import AgentStatus
 from lanterna.sdk.transport import Transport
 from lanterna.wire import FileInfo, FileListResponse, FileUploadResponse, Page, SessionResponse
@@ -66,6 +67,7 @@ class Client:
         self.sessions = SessionsApi(self)
         self.agents = AgentsApi(self)
         self.files = FilesApi(self)
+        self.profiles = ProfilesApi(self)
         _OPEN_CLIENTS.add(self)
         # A client dropped without close() still ends its thread and connections.
         self._finalizer = weakref.finalize(self, _release, self._loop, self._transport)
