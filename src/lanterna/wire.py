@@ -52,7 +52,7 @@ class SessionStartRequest(BaseModel):
     idle_timeout_minutes: int = Field(default=3, ge=1, le=24 * 60)
     proxies: bool | Annotated[list[JsonObject], Field(max_length=16)] = False
     browser_type: Name = "chromium"
-    use_file_storage: bool = False
+    use_file_storage: bool = False  # accepted: every session's downloads are kept in storage
     screenshot_type: Literal["raw", "full", "last_action"] = "last_action"
     web_bot_auth: bool = False
     user_agent: HeaderValue | None = None
@@ -74,8 +74,6 @@ class SessionStartRequest(BaseModel):
             problems.append("proxies (not supported yet; leave it false)")
         if self.browser_type not in ("chromium", "chrome"):
             problems.append(f"browser_type={self.browser_type!r} (only 'chromium' is available)")
-        if self.use_file_storage:
-            problems.append("use_file_storage=true (not supported; leave it false)")
         if self.web_bot_auth:
             problems.append("web_bot_auth=true (not supported; leave it false)")
         if self.cdp_url:
@@ -324,3 +322,9 @@ class ProfileDeleteResponse(BaseModel):
 
     success: bool
     message: str
+
+
+class FileLinkResponse(BaseModel):
+    """``GET /storage/{session_id}/downloads/{name}``: a short-lived link that needs no API key."""
+
+    url: str

@@ -20,9 +20,16 @@ _WHOAMI = """<html><body><p id="cookie">cookie=[{cookie}]</p><p id="ls"></p>
 </script></body></html>"""
 
 
+_REPORT = b"id,total\n1,42\n"
+
+
 class _Site(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path == "/login":
+        if self.path == "/report.csv":
+            body, extra = _REPORT, [("Content-Disposition", 'attachment; filename="report.csv"')]
+        elif self.path == "/download":
+            body, extra = b'<html><body><a id="dl" href="/report.csv">report</a></body></html>', []
+        elif self.path == "/login":
             body = _LOGIN
             extra = [("Set-Cookie", "login=cookie-secret-7; Path=/; HttpOnly; Max-Age=3600")]
         else:

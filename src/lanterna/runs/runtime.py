@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
@@ -13,6 +14,7 @@ from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import Store
+from lanterna.store.downloads import DownloadStorage
 from lanterna.store.profiles import ProfileStates
 from lanterna.store.tables import utcnow
 from lanterna.store.uploads import UploadStorage
@@ -32,8 +34,18 @@ class Runtime:
         self.recordings = RecordingService(store=store, settings=settings)
         self.profiles = ProfileService(store, ProfileStates(settings.home))
         self.sessions = SessionService(
-            store=store, pool=self.pool, settings=settings, recordings=self.recordings, profiles=self.profiles
+            store=store,
+            pool=self.pool,
+            settings=settings,
+            recordings=self.recordings,
+            profiles=self.profiles,
+            downloads=DownloadStorage(
+                settings.home,
+                max_file_bytes=settings.upload_max_file_bytes,
+                max_files=settings.upload_max_files,
+            ),
         )
+        self.link_secret = secrets.token_bytes(32)  # signs download links; they die with the process
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
         self.connections = ConnectionRegistry()
