@@ -6,7 +6,7 @@ import pytest
 
 from lanterna import Client
 from lanterna.errors import NotFoundError
-from tests.server.test_profiles_api import login_site
+from tests.server.test_profiles_api import _REPORT, login_site
 
 __all__ = ["login_site"]  # the loopback site that logs a browser in
 
@@ -24,3 +24,14 @@ def test_profile_namespace_and_session_profile(client: Client, login_site: str) 
     assert client.profiles.delete(profile.profile_id) is True
     with pytest.raises(NotFoundError):
         client.profiles.get(profile.profile_id)
+
+
+def test_session_downloads_through_the_sdk(client: Client, login_site: str) -> None:
+    with client.Session() as session:
+        session.execute(type="goto", url=f"{login_site}/download")
+        session.execute(type="download_file", selector="#dl")
+        session_id = session.session_id
+    assert [f.name for f in client.files.downloads(session_id)] == ["report.csv"]
+    assert client.files.download(session_id, "report.csv") == _REPORT
+    with pytest.raises(NotFoundError):
+        client.files.download(session_id, "../report.csv")
