@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import builtins
 import contextlib
 import os
 import weakref
@@ -271,7 +272,7 @@ class FilesApi:
         call = self._client._transport.call(FileListResponse, "GET", "/storage/uploads")
         return self._client._loop.run_sync(call).files
 
-    def downloads(self, session_id: str) -> list[FileInfo]:
+    def downloads(self, session_id: str) -> builtins.list[FileInfo]:
         """The files a session downloaded (kept after it ends), by name."""
         call = self._client._transport.call(
             FileListResponse, "GET", f"/storage/{quote(session_id, safe='')}/downloads"
