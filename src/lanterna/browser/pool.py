@@ -46,6 +46,7 @@ from lanterna.errors import CapacityError, ConflictError, InvalidRequestError
 from lanterna.models.time import utc_now
 
 log = logging.getLogger(__name__)
+BEFORE_RELEASE_TIMEOUT_S = 10.0  # a session's state is saved within this, or not at all
 
 ExpireCallback = Callable[[BrowserSession, str], Awaitable[None]]
 
@@ -258,6 +259,7 @@ class BrowserPool:
             return
         session.closed = True
         session.closed_reason = reason
+        await _run_before_release(session)
         self._sessions.pop(session.id, None)
         entry = self._entries.pop(session.id, None)
         await self._capacity_changed()
@@ -475,6 +477,14 @@ class BrowserPool:
                 await self.on_expire(session, reason)
             except Exception:
                 log.exception("on_expire failed for session %s", session.id)
+
+
+async def _run_before_release(session: BrowserSession) -> None:
+    for hook in session.before_release:
+        try:
+            await asyncio.wait_for(hook(session), BEFORE_RELEASE_TIMEOUT_S)
+        except Exception:
+            log.exception("a before-release hook failed for session %s", session.id)
 
 
 async def _start_playwright(profile_root: Path, *, shared: bool) -> tuple[Playwright, Path | None]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,9 @@ class BrowserSession:
         self.last_observation: Observation | None = None
         self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
+        # Awaited by the pool when the session ends, while its browser still runs (e.g. to save
+        # its state); each gets BEFORE_RELEASE_TIMEOUT_S, and a failure does not stop the release.
+        self.before_release: list[Callable[[BrowserSession], Awaitable[None]]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.context.on("page", self._on_new_page)
         for page in pages:
