@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Needed as root on machines without network or GPU; harmless elsewhere.
@@ -20,7 +20,7 @@ DEFAULT_CHROMIUM_ARGS = (
 class Settings(BaseSettings):
     """Every knob of a lanterna process. Field ``x`` is set by ``LANTERNA_X``."""
 
-    model_config = SettingsConfigDict(env_prefix="LANTERNA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LANTERNA_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=lambda: Path.home() / ".lanterna")
     database_url: str | None = None
@@ -41,6 +41,30 @@ class Settings(BaseSettings):
     model: str = "offline"
     model_override: str | None = None
     llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None  # for llm_base_url, or any provider without its own key
+    # Providers' keys under the names their own tools use (``OPENAI_API_KEY``, …); a
+    # ``LANTERNA_``-prefixed variable works too.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LANTERNA_OPENAI_API_KEY")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "LANTERNA_ANTHROPIC_API_KEY")
+    )
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "LANTERNA_GEMINI_API_KEY")
+    )
+    groq_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GROQ_API_KEY", "LANTERNA_GROQ_API_KEY")
+    )
+    openrouter_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENROUTER_API_KEY", "LANTERNA_OPENROUTER_API_KEY")
+    )
+    vllm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("VLLM_BASE_URL", "LANTERNA_VLLM_BASE_URL")
+    )
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10
+    )  # the client's own retries on 429 / 5xx / connection errors
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -14,14 +14,17 @@ from lanterna.models.actions import (
     MAX_INT,
     MAX_LIST,
     HeaderValue,
+    Instructions,
     JsonObject,
     Name,
+    SchemaObject,
     Selector,
     TagName,
     Text,
     Url,
 )
 from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
 from lanterna.models.status import AgentStatusValue, SessionStatus
 from lanterna.models.time import UtcDateTime
@@ -154,11 +157,21 @@ class CookiesSetResponse(BaseModel):
 
 
 class ObserveRequest(BaseModel):
-    max_nb_actions: int = Field(default=100, ge=0, le=MAX_INT)
+    max_nb_actions: int = Field(
+        default=100, ge=0, le=MAX_INT, description="at most this many elements (actions) in the answer"
+    )
     min_nb_actions: int | None = Field(default=None, ge=0, le=MAX_INT)
     perception_type: Literal["fast", "deep"] = "fast"
-    instructions: Text | None = None
-    screenshot: bool = False
+    instructions: Instructions | None = Field(
+        default=None,
+        description="rank the elements by relevance to this (the LLM when one is configured, "
+        "keyword match offline); at most 10 000 characters",
+    )
+    screenshot: bool | None = Field(
+        default=None,
+        description="null: a screenshot as the session's screenshot_type says (full page for 'full'); "
+        "false: none",
+    )
 
 
 class ScrapeRequest(BaseModel):
@@ -168,8 +181,14 @@ class ScrapeRequest(BaseModel):
     scrape_links: bool = True
     scrape_images: bool = False
     ignored_tags: Annotated[list[TagName], Field(max_length=100)] | None = None
-    instructions: Text | None = None
-    response_format: JsonObject | None = None
+    instructions: Instructions | None = Field(
+        default=None, description="what to extract (adds `structured`); at most 10 000 characters"
+    )
+    response_format: SchemaObject | None = Field(
+        default=None,
+        description="JSON schema of the `structured.data` wanted; at most 12 levels deep and 2000 nodes. "
+        "Filled by the LLM when one is configured, else from the page's labelled values, tables and lists",
+    )
     use_link_placeholders: bool = False
 
 
@@ -248,24 +267,7 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-class ApiKeyInfo(BaseModel):
-    key_id: str
-    name: str
-    prefix: str
-    created_at: UtcDateTime
-    revoked_at: UtcDateTime | None = None
-
-
 # --- storage ------------------------------------------------------------------------------------
-
-
-class FileInfo(BaseModel):
-    """One file in a tenant's upload storage (notte's ``FileInfo``)."""
-
-    name: str
-    size: int
-    file_ext: str
-    updated_at: UtcDateTime | None = None
 
 
 class FileUploadResponse(BaseModel):

@@ -37,9 +37,7 @@ async def test_llm_agent_finds_the_email(
         + '{"state": {"memory": "email found"}, "action": {"type": "completion", "success": true, '
         + f'"answer": "{CONTACT_EMAIL}"}}}}\n```'
     )
-    reasoner = LlmReasoner(
-        "openai/stub-model", Settings(llm_base_url=llm_stub.base_url), retry_base_delay_s=0
-    )
+    reasoner = LlmReasoner("openai/stub-model", Settings(llm_base_url=llm_stub.base_url))
     steps: list[AgentStep] = []
 
     async def on_step(step: AgentStep) -> None:

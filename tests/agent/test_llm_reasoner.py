@@ -39,7 +39,7 @@ def _input() -> ReasonerInput:
 
 @pytest.fixture
 def reasoner(llm_stub: ChatStub) -> LlmReasoner:
-    return LlmReasoner("openai/stub-model", Settings(llm_base_url=llm_stub.base_url), retry_base_delay_s=0)
+    return LlmReasoner("openai/stub-model", Settings(llm_base_url=llm_stub.base_url))
 
 
 async def test_prompt_carries_task_page_and_action_schema(llm_stub: ChatStub, reasoner: LlmReasoner) -> None:
@@ -127,3 +127,21 @@ def test_model_strings() -> None:
         create_reasoner("gpt4", settings)
     overridden = create_reasoner("gemini/gemini-2.5-flash", Settings(model_override="offline"))
     assert type(overridden).__name__ == "OfflineReasoner"
+
+
+async def test_keys_come_from_settings_and_reach_only_the_endpoint(llm_stub: ChatStub) -> None:
+    settings = Settings(llm_base_url=llm_stub.base_url, llm_api_key="sk-lanterna-test")
+    assert "sk-lanterna-test" not in repr(settings) and "sk-lanterna-test" not in str(settings.model_dump())
+    llm_stub.reply({"state": STATE, "action": {"type": "click", "id": "B1"}})
+    await LlmReasoner("openai/stub-model", settings).decide(_input())
+    assert llm_stub.headers[0]["authorization"] == "Bearer sk-lanterna-test"
+
+
+def test_provider_keys_are_read_by_their_usual_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lanterna.reasoners.providers import resolve_endpoint
+
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-from-env")
+    endpoint = resolve_endpoint("groq/llama-3.1-8b-instant", Settings(llm_base_url=None))
+    assert endpoint.api_key is not None and endpoint.api_key.get_secret_value() == "gsk-from-env"
+    assert endpoint.base_url.startswith("https://api.groq.com/") and endpoint.model == "llama-3.1-8b-instant"
+    assert "gsk-from-env" not in repr(endpoint)

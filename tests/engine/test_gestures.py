@@ -208,7 +208,7 @@ def test_every_action_type_has_an_example_that_validates() -> None:
 
 
 def test_the_llm_prompt_describes_the_gestures() -> None:
-    from lanterna.reasoners.llm import SYSTEM_PROMPT, action_schema
+    from lanterna.reasoners.prompts import SYSTEM_PROMPT, action_schema
 
     for word in ("hover", "drag", "select_text", "type_text", "position", "force", "click_count"):
         assert word in SYSTEM_PROMPT + action_schema()

@@ -314,7 +314,7 @@ async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
 
 async def _scrape(ctx: ActionContext, action: Scrape) -> tuple[str, DataSpace]:
     try:
-        data = await scrape_page(ctx.page, action)
+        data = await scrape_page(ctx.page, action, ctx.extractor)
     except LanternaError as exc:
         raise ActionFailed(exc.message) from exc
     if action.only_images:
@@ -327,8 +327,10 @@ async def _evaluate(ctx: ActionContext, code: str) -> tuple[str, DataSpace]:
         result: Any = await ctx.page.evaluate(code)
     except PlaywrightError as exc:
         raise ActionFailed(f"the script failed: {first_line(exc)}") from exc
+    # Clients read ``data`` as an object or a list of objects: anything else is kept under "result".
+    is_records = isinstance(result, list) and all(isinstance(item, dict) for item in result)
     structured = StructuredData(
-        success=True, data=result if isinstance(result, dict | list) else {"result": result}
+        success=True, data=result if isinstance(result, dict) or is_records else {"result": result}
     )
     text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
     shown = text if len(text) <= 200 else text[:199] + "…"

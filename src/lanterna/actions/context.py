@@ -11,6 +11,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from lanterna.browser.session import BrowserSession
+from lanterna.scrape.markdown import StructuredExtractor
 
 
 @dataclass
@@ -20,6 +21,8 @@ class ActionContext:
     navigation_timeout_ms: int
     # Folders upload_file may take files from (the tenant's uploads) besides the session's downloads.
     file_roots: tuple[Path, ...] = ()
+    # Who fills a scrape's response_format (the configured LLM); None: the offline extractor.
+    extractor: StructuredExtractor | None = None
 
     @property
     def page(self) -> Page:

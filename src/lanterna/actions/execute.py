@@ -20,6 +20,7 @@ from lanterna.config import Settings
 from lanterna.errors import InvalidRequestError
 from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
 from lanterna.models.scrape import DataSpace
+from lanterna.scrape.markdown import StructuredExtractor
 
 # On top of an action's own limits: a last guard so that no action can hang a caller.
 GUARD_MARGIN_S = 10.0
@@ -31,6 +32,7 @@ async def execute(
     *,
     settings: Settings | None = None,
     file_roots: Sequence[Path] = (),
+    extractor: StructuredExtractor | None = None,
 ) -> ExecutionResult:
     """Run ``action`` on the session's active tab.
 
@@ -53,6 +55,7 @@ async def execute(
         timeout_ms=settings.action_timeout_ms,
         navigation_timeout_ms=settings.navigation_timeout_ms,
         file_roots=tuple(file_roots),
+        extractor=extractor,
     )
     success, message, data = await _run(ctx, parsed)
     session.touch()

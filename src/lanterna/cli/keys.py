@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lanterna.cli.console import console, reported_errors
 from lanterna.config import get_settings
-from lanterna.wire import ApiKeyInfo
+from lanterna.models.keys import ApiKeyInfo
 
 app = typer.Typer(
     help="Create, list and revoke API keys in the server's database (LANTERNA_HOME / LANTERNA_DATABASE_URL).",

@@ -27,7 +27,7 @@ def check_model(model: str, settings: Settings) -> None:
     if model in OFFLINE_MODELS:
         return
     from lanterna.errors import InvalidRequestError
-    from lanterna.reasoners.llm import resolve_endpoint
+    from lanterna.reasoners.providers import resolve_endpoint
 
     try:
         endpoint = resolve_endpoint(model, settings)

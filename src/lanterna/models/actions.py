@@ -89,6 +89,33 @@ HeaderValue = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValida
 JsonObject = Annotated[dict[str, Any], AfterValidator(_no_nul_inside)]
 """A free-form JSON object (schemas, options); its size is bounded by the request body limit."""
 
+MAX_SCHEMA_DEPTH = 12  # nesting of a response_format schema (a model nests a few levels)
+MAX_SCHEMA_NODES = 2_000  # objects, lists and values in it
+MAX_INSTRUCTIONS = 10_000  # characters of scrape / observe instructions
+
+
+def _bounded_schema(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a response_format too deep or too big to be a model's schema (it goes into a prompt)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    nodes = 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_SCHEMA_DEPTH:
+            raise ValueError(
+                f"response_format nests deeper than {MAX_SCHEMA_DEPTH} levels; flatten the schema"
+            )
+        if nodes > MAX_SCHEMA_NODES:
+            raise ValueError(f"response_format has more than {MAX_SCHEMA_NODES} nodes; send a smaller schema")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return value
+
+
+SchemaObject = Annotated[JsonObject, AfterValidator(_bounded_schema)]
+"""A JSON schema given as ``response_format``: bounded in depth and size."""
+Instructions = Annotated[str, StringConstraints(max_length=MAX_INSTRUCTIONS), AfterValidator(_no_nul)]
+
 
 # One example per action type: shown in the OpenAPI schema (docs/api.md) and the LLM's schema.
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -248,14 +275,14 @@ class ScrollDown(_Scroll):
 
 class Scrape(_ActionBase):
     type: Literal["scrape"] = "scrape"
-    instructions: Text | None = None
+    instructions: Instructions | None = None
     only_main_content: bool = True
     selector: Selector | None = None
     only_images: bool = False
     scrape_links: bool = True
     scrape_images: bool = False
     ignored_tags: Annotated[list[TagName], Field(max_length=100)] | None = None
-    response_format: JsonObject | None = None
+    response_format: SchemaObject | None = None
 
 
 class EvaluateJs(_ActionBase):

@@ -35,7 +35,9 @@ _METRICS_JS = """() => {
 }"""
 
 
-async def observe(session: BrowserSession, *, screenshot: bool = False, probe: bool = True) -> Observation:
+async def observe(
+    session: BrowserSession, *, screenshot: bool = False, full_page: bool = False, probe: bool = True
+) -> Observation:
     """Snapshot the active tab: metadata, addressable elements with short ids, and a text view.
 
     The element ids stay valid until the next ``observe`` of this session; ``execute`` resolves
@@ -64,7 +66,7 @@ async def observe(session: BrowserSession, *, screenshot: bool = False, probe: b
     metadata = PageMetadata(title=title, url=page.url, viewport=viewport, tabs=tabs, timestamp=started_at)
     image = ""
     if screenshot:
-        data = await page.screenshot(type="jpeg", quality=SCREENSHOT_QUALITY)
+        data = await page.screenshot(type="jpeg", quality=SCREENSHOT_QUALITY, full_page=full_page)
         image = base64.b64encode(data).decode("ascii")
     text = "\n".join([*_header(metadata, session, page), *rendering.lines, *_footer(viewport)])
     observation = Observation(

@@ -3,37 +3,34 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+import json_repair
+from pydantic import ValidationError
 
 from lanterna.models.agent import ReasonerState
 from lanterna.reasoners.base import Decision
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-
 
 def extract_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in ``text``: bare, inside a code fence, or embedded in prose.
+    """The JSON object in ``text`` (bare, fenced or in prose), with the usual slips repaired.
 
     Raises ``ValueError`` when there is none.
     """
-    candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    raise ValueError("the reply contains no JSON object; send exactly one JSON object")
+    value = json_repair.loads(text)
+    if isinstance(value, list):  # prose around a fenced object comes back as several values
+        value = next((v for v in value if isinstance(v, dict) and v), None)
+    if not isinstance(value, dict) or not value:
+        raise ValueError("the reply contains no JSON object; send exactly one JSON object")
+    return value
+
+
+def describe_error(exc: Exception) -> str:
+    """A short account of why a reply was refused, to send back to the model."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False)[:5]
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in errors)
+    return str(exc)
 
 
 def parse_decision(text: str) -> Decision:

@@ -25,6 +25,9 @@ from lanterna.models.actions import Action, ExecutionResult, Scrape
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
 from lanterna.perception.observe import observe as observe_page
+from lanterna.reasoners.extraction import LlmExtractor
+from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
+from lanterna.reasoners.registry import resolve_model
 from lanterna.recording import FrameKind
 from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
@@ -59,6 +62,7 @@ EXPIRY_REASONS = frozenset({"idle timeout", "max duration reached"})
 class _Live:
     tenant: str
     browser: BrowserSession
+    screenshot_type: str = "last_action"  # what observe's screenshot shows (notte's session option)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class SessionService:
         except BaseException:
             await self._pool.release(browser, "could not be saved")
             raise
-        self._live[session_id] = _Live(tenant, browser)
+        self._live[session_id] = _Live(tenant, browser, request.screenshot_type)
         if self.recordings is not None:
             await self.recordings.begin(tenant, session_id, browser, enabled=request.recording)
         return self._response(record, browser)
@@ -280,8 +284,27 @@ class SessionService:
                 browser.touch()
 
     async def observe(self, tenant: str, session_id: str, request: ObserveRequest) -> Observation:
+        """The page with its actions: ranked by ``instructions``, at most ``max_nb_actions``.
+
+        Without an explicit ``screenshot`` the session's ``screenshot_type`` decides: ``full``
+        captures the whole page, the others the viewport (notte's clients always expect one).
+        """
+        live = self._live.get(session_id)
+        screenshot_type = live.screenshot_type if live is not None else "last_action"
+        screenshot = True if request.screenshot is None else request.screenshot
         async with self.using(tenant, session_id) as browser:
-            return await observe_page(browser, screenshot=request.screenshot)
+            observation = await observe_page(
+                browser, screenshot=screenshot, full_page=screenshot_type == "full"
+            )
+        elements = observation.elements
+        if request.instructions:
+            model = resolve_model(None, self._settings)
+            if "/" in model:
+                elements = await LlmRanker(model, self._settings).rank(elements, request.instructions)
+            else:
+                elements = rank_by_keywords(elements, request.instructions)
+        # The session keeps every element addressable; only the answer is cut.
+        return observation.model_copy(update={"elements": elements[: request.max_nb_actions]})
 
     async def execute(self, tenant: str, session_id: str, action: Action) -> ExecutionResult:
         """Run one action and persist its result (which advances the session's offset)."""
@@ -289,7 +312,8 @@ class SessionService:
             uploads = uploads_folder(self._settings.home, tenant)
             if self.recordings is not None:  # the previous action's screenshot shows its own page
                 await self.recordings.settle(session_id)
-            result = await execute_action(browser, action, file_roots=(uploads,))
+            extractor = self._extractor(action) if isinstance(action, Scrape) else None
+            result = await execute_action(browser, action, file_roots=(uploads,), extractor=extractor)
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
@@ -297,8 +321,16 @@ class SessionService:
 
     async def scrape(self, tenant: str, session_id: str, request: ScrapeRequest) -> DataSpace:
         scrape = Scrape(**request.model_dump(exclude={"use_link_placeholders"}))
+        extractor = self._extractor(scrape)
         async with self.using(tenant, session_id) as browser:
-            return await scrape_page(browser.page, scrape)
+            return await scrape_page(browser.page, scrape, extractor)
+
+    def _extractor(self, scrape: Scrape) -> LlmExtractor | None:
+        """The configured LLM for a structured scrape; None: the offline extractor."""
+        model = resolve_model(None, self._settings)
+        if (scrape.instructions or scrape.response_format) and "/" in model:
+            return LlmExtractor(model, self._settings)
+        return None
 
     async def offset(self, tenant: str, session_id: str) -> int:
         return (await self._record(tenant, session_id)).offset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from markdownify import markdownify
 from playwright.async_api import Error as PlaywrightError
@@ -13,6 +13,7 @@ from playwright.async_api import Page
 from lanterna.errors import InvalidRequestError, LanternaError
 from lanterna.models.actions import Scrape
 from lanterna.models.scrape import DataSpace, ImageData, StructuredData
+from lanterna.scrape.extract import extract_structured
 
 # Never content, whatever the options.
 ALWAYS_DROPPED = ["script", "style", "noscript", "template", "link", "meta", "head", "iframe", "object"]
@@ -91,18 +92,22 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 EXTRACT_TIMEOUT_S = 30.0
 
 
-STRUCTURED_UNSUPPORTED = (
-    "structured extraction (instructions / response_format) is not supported by scrape; "
-    "scrape returns markdown — run an agent with a response_format to get structured data"
-)
+class StructuredExtractor(Protocol):
+    """Turns a scraped page into structured data (an LLM, when one is configured)."""
+
+    async def extract(
+        self, markdown: str, schema: dict[str, Any] | None, instructions: str | None
+    ) -> StructuredData: ...
 
 
-async def scrape_page(page: Page, request: Scrape) -> DataSpace:
+async def scrape_page(page: Page, request: Scrape, extractor: StructuredExtractor | None = None) -> DataSpace:
     """The page as markdown (``DataSpace.markdown``) or its images (``only_images``).
 
     ``selector`` limits the result to the matching elements; ``only_main_content`` keeps the
     main/article part and drops navigation, headers, footers and asides; ``scrape_links`` and
     ``scrape_images`` keep links and images in the markdown (otherwise only their text stays).
+    ``instructions`` / ``response_format`` add ``structured`` data: from ``extractor`` when given,
+    else from the page's labelled values (``extract_structured``).
     Raises ``InvalidRequestError`` when the selector matches nothing.
     """
     dropped = list(ALWAYS_DROPPED)
@@ -139,8 +144,12 @@ async def scrape_page(page: Page, request: Scrape) -> DataSpace:
     markdown = await asyncio.to_thread(_to_markdown, extracted.get("html", ""), strip)
     structured = None
     if request.instructions or request.response_format:
-        # Clients wait for ``structured`` when they ask for it: say plainly why there is none.
-        structured = StructuredData(success=False, error=STRUCTURED_UNSUPPORTED)
+        if extractor is not None:
+            structured = await extractor.extract(markdown, request.response_format, request.instructions)
+        else:
+            structured = await asyncio.to_thread(
+                extract_structured, extracted.get("html", ""), request.response_format, request.instructions
+            )
     return DataSpace(markdown=markdown, structured=structured)
 
 

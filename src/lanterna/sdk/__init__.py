@@ -10,7 +10,7 @@ from lanterna.models.scrape import DataSpace
 from lanterna.sdk.agents import Agent, BatchRemoteAgent
 from lanterna.sdk.client import Client, NotteClient
 from lanterna.sdk.fallback import AgentFallback
-from lanterna.sdk.results import ActionFailedError, AgentResult, AgentStatus
+from lanterna.sdk.results import ActionFailedError, AgentResult, AgentStatus, ScrapeFailedError
 from lanterna.sdk.sessions import Session
 from lanterna.wire import SessionResponse
 
@@ -28,6 +28,7 @@ __all__ = [
     "ExecutionResult",
     "NotteClient",
     "Observation",
+    "ScrapeFailedError",
     "Session",
     "SessionResponse",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lanterna.errors import LanternaError
 from lanterna.models.actions import Action, ExecutionResult
 from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.scrape import StructuredData
 from lanterna.wire import AgentStatusResponse
 
 
@@ -24,6 +25,16 @@ class AgentStatus(AgentStatusResponse):
 
 class AgentResult(AgentStatus):
     """The final status of a finished agent: ``success``, ``answer``, ``steps``, ids."""
+
+
+class ScrapeFailedError(LanternaError):
+    """A structured scrape found no data that fits; ``structured.error`` says what was missing."""
+
+    status = 200
+
+    def __init__(self, structured: StructuredData) -> None:
+        super().__init__(f"structured scrape failed: {structured.error or 'no data'}")
+        self.structured = structured
 
 
 class ActionFailedError(LanternaError):

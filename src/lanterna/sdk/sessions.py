@@ -6,15 +6,15 @@ import asyncio
 import contextlib
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
 from lanterna.errors import ConflictError, InvalidRequestError
 from lanterna.models.actions import Action, ExecutionResult, parse_action
 from lanterna.models.observation import Observation
-from lanterna.models.scrape import DataSpace
-from lanterna.sdk.results import ActionFailedError
+from lanterna.models.scrape import DataSpace, StructuredData
+from lanterna.sdk.results import ActionFailedError, ScrapeFailedError
 from lanterna.sdk.transport import describe_problems, validate_request
 from lanterna.wire import (
     DebugResponse,
@@ -261,12 +261,24 @@ class Session:
     ) -> ExecutionResult:
         return await self._client._loop.run_async(self._execute(action, fields, raise_on_failure))
 
-    def scrape(self, **options: Any) -> str:
-        """The page as markdown; options are ``ScrapeRequest`` fields (``selector``, ...)."""
-        return self._client._loop.run_sync(self._scrape(options)).markdown
+    @overload
+    def scrape(
+        self, *, response_format: type[M], raise_on_failure: Literal[True] = ..., **options: Any
+    ) -> M: ...
+    @overload
+    def scrape(self, *, raise_on_failure: bool = ..., **options: Any) -> Any: ...
+    def scrape(self, *, raise_on_failure: bool = True, **options: Any) -> Any:
+        """The page as markdown; options are ``ScrapeRequest`` fields (``selector``, ...).
 
-    async def ascrape(self, **options: Any) -> str:
-        return (await self._client._loop.run_async(self._scrape(options))).markdown
+        With ``response_format=Model`` the answer is a ``Model`` instance; with a schema dict or
+        ``instructions`` alone, the extracted JSON. A failed extraction raises ``ScrapeFailedError``,
+        or returns its ``StructuredData`` when ``raise_on_failure=False``.
+        """
+        return _scrape_answer(self._client._loop.run_sync(self._scrape(options)), options, raise_on_failure)
+
+    async def ascrape(self, *, raise_on_failure: bool = True, **options: Any) -> Any:
+        data = await self._client._loop.run_async(self._scrape(options))
+        return _scrape_answer(data, options, raise_on_failure)
 
     def scrape_data(self, **options: Any) -> DataSpace:
         """Everything a scrape returns: ``markdown``, ``images`` and ``structured`` data.
@@ -350,3 +362,25 @@ class Session:
                 self._stop_deferred = False
                 self._client._deferred.discard(self)
         return due
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _scrape_answer(data: DataSpace, options: dict[str, Any], raise_on_failure: bool) -> Any:
+    """What ``Session.scrape`` returns for ``data``: markdown, a model instance or the JSON."""
+    asked = options.get("response_format")
+    if not (asked or options.get("instructions")):
+        return data.markdown
+    structured = data.structured or StructuredData(success=False, error="the server sent no structured data")
+    model = asked if isinstance(asked, type) and issubclass(asked, BaseModel) else None
+    if structured.success and model is not None:
+        try:
+            return model.model_validate(structured.data)
+        except ValidationError as exc:
+            structured = StructuredData(success=False, error=f"the data does not fit {model.__name__}: {exc}")
+    if not structured.success:
+        if raise_on_failure:
+            raise ScrapeFailedError(structured)
+        return structured
+    return structured.data

@@ -10,8 +10,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lanterna.errors import InvalidRequestError, NotFoundError
+from lanterna.models.keys import ApiKeyInfo
 from lanterna.store.tables import ApiKeyRow, utcnow
-from lanterna.wire import ApiKeyInfo
 
 KEY_PREFIX = "lt_"
 PREFIX_LENGTH = 11  # "lt_" + 8 characters: enough to tell keys apart in listings

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lanterna.errors import InvalidRequestError, PayloadTooLargeError
-from lanterna.wire import FileInfo
+from lanterna.models.files import FileInfo
 
 NAME_MAX = 128
 NAME_RULE = (

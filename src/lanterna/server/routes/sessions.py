@@ -175,7 +175,9 @@ async def observe(
     tenant: Tenant,
     request: Annotated[ObserveRequest | None, Body()] = None,
 ) -> Observation:
-    """The page as an agent sees it: metadata, interactive elements with ids, and a text rendering."""
+    """The page as an agent sees it: metadata, interactive elements with ids, and a text rendering.
+    ``instructions`` puts the most relevant elements first, ``max_nb_actions`` caps them, and a
+    screenshot comes as the session's ``screenshot_type`` says (``"screenshot": false`` for none)."""
     return await runtime.sessions.observe(tenant, session_id, request or ObserveRequest())
 
 
@@ -195,5 +197,9 @@ async def scrape(
     tenant: Tenant,
     request: Annotated[ScrapeRequest | None, Body()] = None,
 ) -> DataSpace:
-    """The page as markdown (and images or structured data when asked)."""
+    """The page as markdown, or its images. With ``response_format`` (a JSON schema) or
+    ``instructions``, ``structured`` is ``{success, error, data}``: from the configured LLM (its JSON
+    repaired and checked against the schema, re-asked once), or offline from the page's labelled values,
+    definition lists, tables, lists, emails, phones and prices; fields it cannot find are named in
+    ``error`` and ``success`` is true only when every required field was filled."""
     return await runtime.sessions.scrape(tenant, session_id, request or ScrapeRequest())
