@@ -421,6 +421,12 @@ class SessionService:
     async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> CdpEndpoint:
         """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
         browser = await self.live(tenant, session_id)
+        if browser.browser_context_id is not None:
+            # The relay does not yet scope a client to one context of a shared browser: refused.
+            raise ConflictError(
+                f"session {session_id} shares its browser process (LANTERNA_ISOLATION=context); raw CDP "
+                "is offered only with LANTERNA_ISOLATION=process — use the session's actions instead"
+            )
         browser.touch()
         url, target_url = browser.cdp_url, None
         if target_id is not None:
