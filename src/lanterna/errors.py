@@ -42,6 +42,12 @@ class ConflictError(LanternaError):
     status = 409
 
 
+class NotSupportedError(LanternaError):
+    """A part of Notte's hosted API that lanterna does not offer (personas)."""
+
+    status = 501
+
+
 class CapacityError(LanternaError):
     """No browser can be started now (the global cap is reached). ``retry_after_s`` is sent as
     ``Retry-After``."""

@@ -13,24 +13,31 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
+from lanterna.actions.form_fill import form_fill
 from lanterna.actions.locate import ActionFailed, locate_element
 from lanterna.browser.egress import Rule
 from lanterna.browser.errors import first_line
 from lanterna.errors import LanternaError
 from lanterna.models.actions import (
+    NOT_OFFERED,
     BrowserAction,
+    CaptchaSolve,
     CloseTab,
     Completion,
+    EmailRead,
     EvaluateJs,
+    FormFill,
     GoBack,
     GoForward,
     Goto,
     GotoNewTab,
+    Help,
     PressKey,
     Reload,
     Scrape,
     ScrollDown,
     ScrollUp,
+    SmsRead,
     SwitchTab,
     Wait,
 )
@@ -118,6 +125,10 @@ async def run_browser_action(ctx: ActionContext, action: BrowserAction) -> tuple
         return await _evaluate(ctx, action.code)
     if isinstance(action, Completion):
         return action.answer, None
+    if isinstance(action, FormFill):
+        return await form_fill(ctx, action), None
+    if isinstance(action, CaptchaSolve | Help | EmailRead | SmsRead):
+        raise ActionFailed(f"{action.type} is not offered: {NOT_OFFERED[action.type]}")
     raise ActionFailed(f"unsupported action '{action.type}'")
 
 

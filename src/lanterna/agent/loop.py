@@ -20,11 +20,13 @@ import jsonschema
 from pydantic import BaseModel, Field
 
 from lanterna.actions.execute import execute
+from lanterna.agent.vault_guard import VaultGuard
 from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import Action, Completion, ExecutionResult, Goto
 from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerState
 from lanterna.models.observation import Observation
 from lanterna.models.time import utc_now
+from lanterna.models.vault import AgentVault
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.scrape.markdown import scrape_page
@@ -99,8 +101,10 @@ class _Run:
         on_step: Callable[[AgentStep], Awaitable[None]],
         stop: asyncio.Event,
         file_roots: tuple[Path, ...] = (),
+        vault: AgentVault | None = None,
     ) -> None:
         self.session = session
+        self.guard = VaultGuard(vault) if vault is not None else None
         self.file_roots = file_roots
         self.reasoner = reasoner
         self.task = task
@@ -149,7 +153,10 @@ class _Run:
         started = utc_now()
         try:
             async with self.session.lock:
-                result = await execute(self.session, action, file_roots=self.file_roots, scraper=scrape_page)
+                runs = self.guard.reveal(action, self.session.page.url) if self.guard else action
+                result = await execute(self.session, runs, file_roots=self.file_roots, scraper=scrape_page)
+                if self.guard is not None:  # the step keeps the placeholders, never the secrets
+                    result = self.guard.redact(result.model_copy(update={"action": action}))
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
             self.check_session()
             result = ExecutionResult(
@@ -167,7 +174,8 @@ class _Run:
         for attempt in range(2):
             try:
                 async with self.session.lock:
-                    return await observe(self.session, screenshot=self.task.use_vision)
+                    observation = await observe(self.session, screenshot=self.task.use_vision)
+                return self.guard.redact(observation) if self.guard else observation
             except Exception as exc:
                 self.check_session()
                 if attempt == 1:
@@ -194,6 +202,8 @@ class _Run:
             raise _failed(f"the reasoner failed: {message}") from exc
 
     async def complete(self, state: ReasonerState, action: Completion, started_at: datetime) -> None:
+        if self.guard is not None:
+            action = self.guard.redact(action)
         if action.success and self.task.response_format is not None:
             problem = answer_problem(action.answer, self.task.response_format)
             if problem is not None:
@@ -258,6 +268,7 @@ class _Run:
                 response_format=self.task.response_format,
                 feedback=self.feedback,
                 use_vision=self.task.use_vision,
+                vault_placeholders=self.guard.placeholders(observation.metadata.url) if self.guard else {},
             )
         )
         self.feedback = None
@@ -306,11 +317,13 @@ async def run_agent(
     on_step: Callable[[AgentStep], Awaitable[None]],
     stop: asyncio.Event,
     file_roots: Sequence[Path] = (),
+    vault: AgentVault | None = None,
 ) -> AgentOutcome:
     """Run ``task`` in ``session`` until it ends; every step goes to ``on_step`` as it happens.
 
     Never raises for a failed run: reasoner errors, a dead session and exhausted limits all end
     in an ``AgentOutcome`` with ``success=False`` and an answer that says why. ``upload_file``
-    takes files only from ``file_roots`` and the session's downloads folder.
+    takes files only from ``file_roots`` and the session's downloads folder. With ``vault``, the
+    reasoner sees placeholders only and no secret reaches a step or the answer (``vault_guard``).
     """
-    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots)).run()
+    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots), vault).run()

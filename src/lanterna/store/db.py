@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from lanterna.store.agents import AgentRepository
 from lanterna.store.keys import KeyRepository
+from lanterna.store.profiles import ProfileRepository
 from lanterna.store.recordings import RecordingRepository
 from lanterna.store.sessions import SessionRepository
+from lanterna.store.vaults import VaultRepository
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -65,6 +67,8 @@ class Store:
         self.sessions = SessionRepository(sessionmaker)
         self.agents = AgentRepository(sessionmaker)
         self.recordings = RecordingRepository(sessionmaker)
+        self.vaults = VaultRepository(sessionmaker)
+        self.profiles = ProfileRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:
