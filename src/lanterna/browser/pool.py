@@ -267,7 +267,7 @@ class BrowserPool:
         except BaseException:
             self._sessions.pop(session_id, None)
             self._entries.pop(session_id, None)
-            session.closed, session.closed_reason = True, "could not be prepared"
+            session.closed_reason = "could not be prepared"
             await self._dispose(entry)
             raise
         entry.browser.on("disconnected", lambda _: self._on_disconnected(session))
@@ -416,7 +416,6 @@ class BrowserPool:
         (``close()`` still waits for it): an API caller need not wait for a process to die."""
         if session.closed:
             return
-        session.closed = True
         session.closed_reason = reason
         await _run_before_release(session)
         self._sessions.pop(session.id, None)

@@ -89,8 +89,7 @@ class BrowserSession:
             self.downloads_dir = self.downloads_dir / session_id
         self.created_at = utc_now()
         self.last_active_at = self.created_at
-        self.closed = False
-        self.closed_reason: str | None = None
+        self.closed_reason: str | None = None  # set once, when the pool releases the session
         self.last_observation: Observation | None = None
         self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
@@ -110,6 +109,11 @@ class BrowserSession:
     def cdp_url(self) -> str:
         """The browser's own loopback websocket (``ws://127.0.0.1:<port>/devtools/browser/<id>``)."""
         return self.chromium.cdp_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether the pool has released the session (it then has a ``closed_reason``)."""
+        return self.closed_reason is not None
 
     @property
     def tabs(self) -> list[Page]:
