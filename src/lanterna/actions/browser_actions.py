@@ -14,8 +14,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
 from lanterna.actions.form_fill import form_fill
-from lanterna.actions.locate import ActionFailed, first_line, locate_element
+from lanterna.actions.locate import ActionFailed, locate_element
 from lanterna.browser.egress import Rule
+from lanterna.browser.errors import first_line
 from lanterna.errors import LanternaError
 from lanterna.models.actions import (
     NOT_OFFERED,
@@ -41,7 +42,6 @@ from lanterna.models.actions import (
     Wait,
 )
 from lanterna.models.scrape import DataSpace, StructuredData
-from lanterna.scrape.markdown import scrape_page
 
 LOAD_GRACE_MS = 3000  # after DOMContentLoaded, how long to give images and scripts to finish
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -324,8 +324,10 @@ async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
 
 
 async def _scrape(ctx: ActionContext, action: Scrape) -> tuple[str, DataSpace]:
+    if ctx.scraper is None:
+        raise ActionFailed("scrape is not available here; scrape through a session or an agent")
     try:
-        data = await scrape_page(ctx.page, action, ctx.extractor)
+        data = await ctx.scraper(ctx.page, action)
     except LanternaError as exc:
         raise ActionFailed(exc.message) from exc
     if action.only_images:

@@ -19,8 +19,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from lanterna.actions import gestures
 from lanterna.actions.context import ActionContext
 from lanterna.actions.input_formats import WANTED, input_kind, to_input_value
-from lanterna.actions.locate import ActionFailed, Target, first_line, locate
+from lanterna.actions.locate import ActionFailed, Target, locate
 from lanterna.actions.pointer import aim, move_to
+from lanterna.browser.errors import first_line
 from lanterna.models.actions import (
     Check,
     Click,

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,11 @@ from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import Action, Completion, ExecutionResult, Goto
 from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerState
 from lanterna.models.observation import Observation
+from lanterna.models.time import utc_now
 from lanterna.models.vault import AgentVault
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
+from lanterna.scrape.markdown import scrape_page
 
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_REPEATS = 3
@@ -49,10 +51,6 @@ class _Finished(Exception):
     def __init__(self, outcome: AgentOutcome) -> None:
         super().__init__(outcome.answer)
         self.outcome = outcome
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _failed(answer: str) -> _Finished:
@@ -152,11 +150,11 @@ class _Run:
             self.last_error = result.message
 
     async def act(self, action: Action) -> ExecutionResult:
-        started = _now()
+        started = utc_now()
         try:
             async with self.session.lock:
                 runs = self.guard.reveal(action, self.session.page.url) if self.guard else action
-                result = await execute(self.session, runs, file_roots=self.file_roots)
+                result = await execute(self.session, runs, file_roots=self.file_roots, scraper=scrape_page)
                 if self.guard is not None:  # the step keeps the placeholders, never the secrets
                     result = self.guard.redact(result.model_copy(update={"action": action}))
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
@@ -166,7 +164,7 @@ class _Run:
                 success=False,
                 message=f"the action could not run: {exc}",
                 started_at=started,
-                ended_at=_now(),
+                ended_at=utc_now(),
             )
         self.session.touch()
         return result
@@ -213,7 +211,11 @@ class _Run:
                 await self.record(
                     state,
                     ExecutionResult(
-                        action=action, success=False, message=problem, started_at=started_at, ended_at=_now()
+                        action=action,
+                        success=False,
+                        message=problem,
+                        started_at=started_at,
+                        ended_at=utc_now(),
                     ),
                     started_at,
                 )
@@ -223,7 +225,7 @@ class _Run:
         await self.record(
             state,
             ExecutionResult(
-                action=action, success=True, message=message, started_at=started_at, ended_at=_now()
+                action=action, success=True, message=message, started_at=started_at, ended_at=utc_now()
             ),
             started_at,
         )
@@ -247,13 +249,13 @@ class _Run:
             )
 
     async def open_start_url(self, url: str) -> None:
-        started = _now()
+        started = utc_now()
         result = await self.act(Goto(url=url))
         state = ReasonerState(previous_goal_status="unknown", next_goal=f"open {url}")
         await self.record(state, result, started)
 
     async def step(self, number: int) -> None:
-        started = _now()
+        started = utc_now()
         observation = await self.look()
         decision = await self.reason(
             ReasonerInput(

@@ -21,6 +21,7 @@ from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.agent import AgentOutcome, AgentState, AgentStep
+from lanterna.models.time import utc_now
 from lanterna.models.vault import AgentVault
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
@@ -29,7 +30,6 @@ from lanterna.runs.events import AgentEvents
 from lanterna.runs.recordings import RecordingService, step_label
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import uploads_folder
 from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
 
@@ -193,7 +193,7 @@ class AgentService:
                 max_steps=request.max_steps,
                 use_vision=request.use_vision,
                 response_format=request.response_format,
-                created_at=utcnow(),
+                created_at=utc_now(),
                 replay_start_offset=offset if request.session_offset is None else request.session_offset,
                 replay_stop_offset=offset,
             )
@@ -356,7 +356,7 @@ class AgentService:
                 "state": outcome.state,
                 "success": outcome.success,
                 "answer": outcome.answer,
-                "closed_at": utcnow(),
+                "closed_at": utc_now(),
             }
         )
         try:

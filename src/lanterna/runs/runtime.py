@@ -6,6 +6,7 @@ import logging
 
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
+from lanterna.models.time import utc_now
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
 from lanterna.runs.recordings import RecordingService
@@ -13,7 +14,6 @@ from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.runs.vaults import SecretCipher, VaultService, load_key
 from lanterna.store import Store
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import UploadStorage
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Runtime:
         try:
             agents = await store.agents.mark_running_as_closed()
             sessions = await store.sessions.mark_active_as_closed(RESTARTED)
-            await store.recordings.mark_recording_as_finished(utcnow())
+            await store.recordings.mark_recording_as_finished(utc_now())
             if sessions or agents:
                 log.info(
                     "closed %d sessions and %d agents left running by a previous process", sessions, agents

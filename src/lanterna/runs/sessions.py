@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,7 @@ from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.actions import Action, ExecutionResult, Scrape
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
+from lanterna.models.time import utc_now
 from lanterna.perception.observe import observe as observe_page
 from lanterna.reasoners.extraction import LlmExtractor
 from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
@@ -32,7 +34,6 @@ from lanterna.recording import FrameKind
 from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import uploads_folder
 from lanterna.wire import (
     Cookie,
@@ -142,7 +143,7 @@ class SessionService:
         )
         session_id = str(uuid.uuid4())
         browser = await self._pool.acquire(options, session_id=session_id)
-        now = utcnow()
+        now = utc_now()
         record = SessionRecord(
             id=session_id,
             tenant=tenant,
@@ -185,7 +186,7 @@ class SessionService:
                     session_id,
                     status="closed",
                     error="its browser is no longer running",
-                    closed_at=utcnow(),
+                    closed_at=utc_now(),
                     only_if_active=True,
                 )
                 or record
@@ -236,7 +237,7 @@ class SessionService:
                 browser.id,
                 status=status,
                 error=error,
-                closed_at=utcnow(),
+                closed_at=utc_now(),
                 last_accessed_at=browser.last_active_at,
                 only_if_active=True,
             )
@@ -313,7 +314,8 @@ class SessionService:
             if self.recordings is not None:  # the previous action's screenshot shows its own page
                 await self.recordings.settle(session_id)
             extractor = self._extractor(action) if isinstance(action, Scrape) else None
-            result = await execute_action(browser, action, file_roots=(uploads,), extractor=extractor)
+            scraper = functools.partial(scrape_page, extractor=extractor)
+            result = await execute_action(browser, action, file_roots=(uploads,), scraper=scraper)
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)

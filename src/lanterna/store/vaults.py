@@ -9,8 +9,9 @@ import secrets as random
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lanterna.models.time import utc_now
 from lanterna.models.vault import VaultInfo
-from lanterna.store.tables import VaultRow, VaultSecretRow, utcnow
+from lanterna.store.tables import VaultRow, VaultSecretRow
 
 CARD_SITE = ""  # the card's row: no site
 
@@ -24,7 +25,7 @@ class VaultRepository:
         self._sessionmaker = sessionmaker
 
     async def create(self, tenant: str, name: str) -> VaultInfo:
-        row = VaultRow(id="vault_" + random.token_hex(12), tenant=tenant, name=name, created_at=utcnow())
+        row = VaultRow(id="vault_" + random.token_hex(12), tenant=tenant, name=name, created_at=utc_now())
         async with self._sessionmaker.begin() as db:
             db.add(row)
         return _info(row)
@@ -60,10 +61,10 @@ class VaultRepository:
         async with self._sessionmaker.begin() as db:
             row = await db.get(VaultSecretRow, (vault_id, site))
             if row is None:
-                db.add(VaultSecretRow(vault_id=vault_id, site=site, sealed=sealed, updated_at=utcnow()))
+                db.add(VaultSecretRow(vault_id=vault_id, site=site, sealed=sealed, updated_at=utc_now()))
             else:
                 row.sealed = sealed
-                row.updated_at = utcnow()
+                row.updated_at = utc_now()
 
     async def get_secret(self, vault_id: str, site: str) -> bytes | None:
         async with self._sessionmaker() as db:
