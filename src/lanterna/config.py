@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     max_browsers: int = 64
     acquire_wait_s: float = 30.0  # a start that finds every browser busy waits this long, then 503
     action_timeout_ms: int = 5000
+    # "process": each session its own browser process. "context": a warm browser serves many
+    # sessions, each in a fresh browser context (docs/security.md weighs the two).
+    isolation: Literal["process", "context"] = "process"
+    contexts_per_browser: int = Field(default=4, ge=1, le=64)  # concurrent sessions in one browser
+    sessions_per_browser: int = Field(default=50, ge=1)  # a browser is recycled after this many
     navigation_timeout_ms: int = 15000
 
     model: str = "offline"

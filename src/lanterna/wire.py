@@ -26,6 +26,7 @@ from lanterna.models.actions import (
 from lanterna.models.agent import AgentState, AgentStep
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
+from lanterna.models.profiles import Profile, SessionProfile
 from lanterna.models.status import AgentStatusValue, SessionStatus
 from lanterna.models.time import UtcDateTime
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard
@@ -52,7 +53,7 @@ class SessionStartRequest(BaseModel):
     idle_timeout_minutes: int = Field(default=3, ge=1, le=24 * 60)
     proxies: bool | Annotated[list[JsonObject], Field(max_length=16)] = False
     browser_type: Name = "chromium"
-    use_file_storage: bool = False
+    use_file_storage: bool = False  # accepted: every session's downloads are kept in storage
     screenshot_type: Literal["raw", "full", "last_action"] = "last_action"
     web_bot_auth: bool = False
     user_agent: HeaderValue | None = None
@@ -60,7 +61,7 @@ class SessionStartRequest(BaseModel):
     viewport_width: int | None = Field(default=None, ge=200, le=7680)
     viewport_height: int | None = Field(default=None, ge=200, le=4320)
     cdp_url: Url | None = None
-    profile: JsonObject | None = None
+    profile: SessionProfile | None = None
     recording: bool = Field(default=True, description="record frames for live view and replay")
 
     def unsupported(self) -> list[str]:
@@ -74,14 +75,10 @@ class SessionStartRequest(BaseModel):
             problems.append("proxies (not supported yet; leave it false)")
         if self.browser_type not in ("chromium", "chrome"):
             problems.append(f"browser_type={self.browser_type!r} (only 'chromium' is available)")
-        if self.use_file_storage:
-            problems.append("use_file_storage=true (not supported; leave it false)")
         if self.web_bot_auth:
             problems.append("web_bot_auth=true (not supported; leave it false)")
         if self.cdp_url:
             problems.append("cdp_url (lanterna launches its own browsers; leave it out)")
-        if self.profile:
-            problems.append("profile (persistent profiles are not supported; leave it out)")
         if self.idle_timeout_minutes > self.max_duration_minutes:
             problems.append("idle_timeout_minutes must not exceed max_duration_minutes")
         if (self.viewport_width is None) != (self.viewport_height is None):
@@ -334,3 +331,41 @@ class VaultCardResponse(BaseModel):
 class VaultStatusResponse(BaseModel):
     status: Literal["success", "failure"] = "success"
     message: str = ""
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+class ProfileCreateRequest(BaseModel):
+    """``POST /profiles/create``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class ProfileResponse(BaseModel):
+    """A profile as notte's client reads it."""
+
+    profile_id: str
+    name: str | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    persisted_domains: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileResponse:
+        return cls.model_validate(profile.model_dump(exclude={"tenant"}))
+
+
+class ProfileDeleteResponse(BaseModel):
+    """``DELETE /profiles/{id}``: ``success`` and ``message``, as notte's client reads them."""
+
+    success: bool
+    message: str
+
+
+class FileLinkResponse(BaseModel):
+    """``GET /storage/{session_id}/downloads/{name}``: a short-lived link that needs no API key."""
+
+    url: str

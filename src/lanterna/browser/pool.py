@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from lanterna.browser import watchdog
@@ -46,6 +47,7 @@ from lanterna.errors import CapacityError, ConflictError, InvalidRequestError
 from lanterna.models.time import utc_now
 
 log = logging.getLogger(__name__)
+BEFORE_RELEASE_TIMEOUT_S = 10.0  # a session's state is saved within this, or not at all
 
 ExpireCallback = Callable[[BrowserSession, str], Awaitable[None]]
 
@@ -54,6 +56,7 @@ WARM_NICENESS = 10
 # Only root may raise a process's priority again once a session takes the browser.
 _CAN_RAISE_PRIORITY = os.geteuid() == 0
 KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
+CONTEXT_CLOSE_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -61,6 +64,16 @@ class _Browser:
     chromium: ChromiumProcess
     browser: Browser
     proxy: EgressProxy
+    # Context isolation: the sessions it serves now, how many it has served, contexts being
+    # closed, and whether it takes no new session (recycled once the last one leaves).
+    sessions: set[str] = field(default_factory=set)
+    served: int = 0
+    resetting: int = 0
+    retired: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        return self.browser.is_connected() and self.chromium.process.returncode is None
 
 
 class BrowserPool:
@@ -103,6 +116,7 @@ class BrowserPool:
         self._waiting = 0  # acquires waiting for one of those
         self._sessions: dict[str, BrowserSession] = {}
         self._entries: dict[str, _Browser] = {}  # session id -> its browser, for protected_ports
+        self._shared: list[_Browser] = []  # context isolation: browsers serving sessions
         self._proxy_ports: set[int] = set()  # of launches still under way
         self._acquiring: set[str] = set()  # ids of acquires under way
         self._refill_needed = asyncio.Event()
@@ -164,6 +178,9 @@ class BrowserPool:
             return_exceptions=True,
         )
         self._warm.clear()
+        await asyncio.gather(*self._expiring, return_exceptions=True)  # resets under way
+        await asyncio.gather(*(self._dispose(b) for b in self._shared), return_exceptions=True)
+        self._shared.clear()
         await asyncio.gather(*self._deleting, return_exceptions=True)
         if self._playwright is not None:
             with contextlib.suppress(Exception):
@@ -191,7 +208,7 @@ class BrowserPool:
 
     def protected_ports(self) -> set[int]:
         """The server's ports and every browser's DevTools and proxy port."""
-        entries = [*self._warm, *self._entries.values()]
+        entries = [*self._warm, *self._entries.values(), *self._shared]
         return {
             *self.server_ports,
             *(e.chromium.port for e in entries),
@@ -200,7 +217,13 @@ class BrowserPool:
         }
 
     def _total(self) -> int:
-        return len(self._sessions) + len(self._warm) + self._launching
+        """Browsers running or launching."""
+        in_use = {id(e) for e in self._entries.values()} | {id(e) for e in self._shared}
+        return len(in_use) + len(self._warm) + self._launching
+
+    @property
+    def context_isolation(self) -> bool:
+        return self.settings.isolation == "context"
 
     # ----- acquire / release -----------------------------------------------------------
 
@@ -214,6 +237,8 @@ class BrowserPool:
         session_id = session_id or str(uuid.uuid4())
         if session_id in self._sessions or session_id in self._acquiring:
             raise ConflictError(f"a browser session with id '{session_id}' already exists")
+        if self.context_isolation and not options.needs_cold_launch:
+            return await self._acquire_context(options, session_id)
         self._acquiring.add(session_id)
         try:
             entry = None if options.needs_cold_launch else await self._take_warm()
@@ -249,6 +274,141 @@ class BrowserPool:
         self._refill_needed.set()
         return session
 
+    async def _acquire_context(self, options: SessionOptions, session_id: str) -> BrowserSession:
+        """A fresh browser context in a shared warm browser (context isolation)."""
+        self._acquiring.add(session_id)
+        try:
+            entry = self._shared_with_room()
+            if entry is None:
+                entry = await self._take_warm()
+                if entry is not None and _CAN_RAISE_PRIORITY:
+                    with contextlib.suppress(OSError):
+                        os.setpriority(os.PRIO_PGRP, entry.chromium.pid, 0)
+                if entry is None:
+                    entry = self._shared_with_room() or await self._launch_within_cap(options)
+                if entry not in self._shared:
+                    self._shared.append(entry)
+                    entry.browser.on("disconnected", self._disconnect_handler(entry))
+            entry.sessions.add(session_id)
+            entry.served += 1
+            if entry.served >= self.settings.sessions_per_browser:
+                entry.retired = True
+        finally:
+            self._acquiring.discard(session_id)
+        try:
+            session = await self._open_context(entry, options, session_id)
+        except BaseException:
+            entry.sessions.discard(session_id)
+            entry.retired = True  # a context that half opened cannot be proven gone
+            self._expire_task(self._recycle_if_idle(entry))
+            raise
+        self._refill_needed.set()
+        return session
+
+    def _shared_with_room(self) -> _Browser | None:
+        for entry in self._shared:
+            if (
+                not entry.retired
+                and entry.healthy
+                and len(entry.sessions) + entry.resetting < self.settings.contexts_per_browser
+            ):
+                return entry
+        return None
+
+    async def _open_context(
+        self, entry: _Browser, options: SessionOptions, session_id: str
+    ) -> BrowserSession:
+        width, height = (
+            options.viewport_width or DEFAULT_WINDOW[0],
+            options.viewport_height or DEFAULT_WINDOW[1],
+        )
+        # No proxy of its own: the context inherits the browser's, which the egress layers enforce.
+        context = await entry.browser.new_context(viewport={"width": width, "height": height})
+        try:
+            context.on("page", lambda page: self._watch_crash(entry, page))
+            page = await context.new_page()
+            cdp = await context.new_cdp_session(page)
+            info = await cdp.send("Target.getTargetInfo")
+            await cdp.detach()
+            session = BrowserSession(
+                session_id,
+                entry.chromium,
+                entry.browser,
+                options,
+                self.settings,
+                egress=self.egress,
+                proxy=entry.proxy,
+                context=context,
+                browser_context_id=info["targetInfo"]["browserContextId"],
+            )
+            self._sessions[session_id] = session
+            self._entries[session_id] = entry
+            await session.prepare()
+        except BaseException:
+            self._sessions.pop(session_id, None)
+            self._entries.pop(session_id, None)
+            with contextlib.suppress(Exception):
+                await context.close()
+            raise
+        return session
+
+    def _watch_crash(self, entry: _Browser, page: Page) -> None:
+        # A renderer that crashed may have been exploited: its browser takes no new session.
+        page.on("crash", lambda _: self._retire(entry, "a renderer crashed"))
+
+    def _retire(self, entry: _Browser, why: str) -> None:
+        if not entry.retired:
+            log.info("browser pid %s retired: %s", entry.chromium.pid, why)
+        entry.retired = True
+
+    def _disconnect_handler(self, entry: _Browser) -> Callable[[Browser], None]:
+        return lambda _: self._on_shared_disconnected(entry)
+
+    def _on_shared_disconnected(self, entry: _Browser) -> None:
+        entry.retired = True
+        if self._closed:
+            return
+        for session_id in list(entry.sessions):
+            session = self._sessions.get(session_id)
+            if session is not None and not session.closed:
+                self._expire(session, "the browser exited unexpectedly")
+
+    async def _reset_context(self, entry: _Browser, session: BrowserSession) -> None:
+        """Close the session's context and prove nothing of it is left; otherwise retire the browser."""
+        try:
+            await asyncio.wait_for(session.context.close(), CONTEXT_CLOSE_TIMEOUT_S)
+            if not await asyncio.wait_for(self._context_gone(entry, session), CONTEXT_CLOSE_TIMEOUT_S):
+                self._retire(entry, "targets of a closed context remained")
+        except Exception as exc:
+            self._retire(entry, f"closing a context failed ({exc})")
+        finally:
+            entry.resetting -= 1
+            await asyncio.to_thread(_remove_tree, session.downloads_dir)
+        await self._recycle_if_idle(entry)
+        await self._capacity_changed()
+        self._refill_needed.set()
+
+    async def _context_gone(self, entry: _Browser, session: BrowserSession) -> bool:
+        if not entry.healthy:
+            return False
+        cdp = await entry.browser.new_browser_cdp_session()
+        try:
+            contexts = (await cdp.send("Target.getBrowserContexts"))["browserContextIds"]
+            targets = (await cdp.send("Target.getTargets"))["targetInfos"]
+        finally:
+            with contextlib.suppress(Exception):
+                await cdp.detach()
+        own = session.browser_context_id
+        return own not in contexts and not any(t.get("browserContextId") == own for t in targets)
+
+    async def _recycle_if_idle(self, entry: _Browser) -> None:
+        idle = not entry.sessions and entry.resetting == 0
+        if (entry.retired or not entry.healthy) and idle and entry in self._shared:
+            self._shared.remove(entry)
+            await self._dispose(entry)
+            await self._capacity_changed()
+            self._refill_needed.set()
+
     async def release(self, session: BrowserSession, reason: str = "closed", *, wait: bool = True) -> None:
         """Close the session: kill its process group and delete its profile. Idempotent.
 
@@ -258,8 +418,19 @@ class BrowserPool:
             return
         session.closed = True
         session.closed_reason = reason
+        await _run_before_release(session)
         self._sessions.pop(session.id, None)
         entry = self._entries.pop(session.id, None)
+        if entry is not None and session.browser_context_id is not None:
+            # The context closes after the caller has its answer; its slot stays taken until then.
+            entry.sessions.discard(session.id)
+            entry.resetting += 1
+            reset = self._reset_context(entry, session)
+            if wait:
+                await reset
+            else:
+                self._expire_task(reset)
+            return
         await self._capacity_changed()
         if entry is not None:
             if wait:
@@ -297,6 +468,10 @@ class BrowserPool:
             await self._dispose(self._warm.pop())
         if self._total() >= self.max_browsers:
             await self._wait_for_capacity()
+        if self.context_isolation and not options.needs_cold_launch:
+            room = self._shared_with_room()
+            if room is not None:  # a context was closed while this waited
+                return room
         self._launching += 1
         try:
             return await self._launch(options)
@@ -309,7 +484,10 @@ class BrowserPool:
         try:
             async with self._capacity_freed:
                 await asyncio.wait_for(
-                    self._capacity_freed.wait_for(lambda: self._total() < self.max_browsers), wait_s
+                    self._capacity_freed.wait_for(
+                        lambda: self._total() < self.max_browsers or self._shared_with_room() is not None
+                    ),
+                    wait_s,
                 )
         except TimeoutError:
             raise CapacityError(
@@ -477,6 +655,14 @@ class BrowserPool:
                 log.exception("on_expire failed for session %s", session.id)
 
 
+async def _run_before_release(session: BrowserSession) -> None:
+    for hook in session.before_release:
+        try:
+            await asyncio.wait_for(hook(session), BEFORE_RELEASE_TIMEOUT_S)
+        except Exception:
+            log.exception("a before-release hook failed for session %s", session.id)
+
+
 async def _start_playwright(profile_root: Path, *, shared: bool) -> tuple[Playwright, Path | None]:
     """Start Playwright. With per-browser users, its downloads folder (where each browser writes
     its downloads, named by random ids) is made writable by them but not listable (``1733``)."""
@@ -504,6 +690,10 @@ def _open_artifacts_to_browsers(scratch: Path) -> None:
     for artifacts in scratch.glob("playwright-artifacts-*"):
         if artifacts.stat().st_mode & 0o7777 != 0o1733:
             artifacts.chmod(0o1733)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _expiry_reason(session: BrowserSession, now: datetime) -> str | None:

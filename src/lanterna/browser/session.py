@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ class BrowserSession:
         settings: Settings | None = None,
         egress: EgressPolicy | None = None,
         proxy: EgressProxy | None = None,
+        *,
+        context: BrowserContext | None = None,
+        browser_context_id: str | None = None,
     ) -> None:
         self.id = session_id
         # What this session's pages may reach; also judged by the proxy the browser must use.
@@ -62,15 +66,23 @@ class BrowserSession:
         # The forward proxy all of this browser's traffic goes through, and the latest requests
         # it refused (subresources included).
         self.proxy = proxy
-        self.refusals: deque[EgressRefusal] = proxy.refusals if proxy is not None else deque(maxlen=100)
+        # A proxy shared by several contexts cannot tell whose request it refused: none are shown.
+        shared = context is not None
+        self.refusals: deque[EgressRefusal] = (
+            proxy.refusals if proxy is not None and not shared else deque(maxlen=100)
+        )
         self.settings = settings or get_settings()  # timeouts for actions on this session
         self.chromium = chromium
         self.browser = browser
         self.options = options
-        self.context: BrowserContext = browser.contexts[0]
+        # In context isolation the session owns one browser context of a shared browser.
+        self.context: BrowserContext = context if context is not None else browser.contexts[0]
+        self.browser_context_id = browser_context_id
         pages = self.context.pages
         self.page: Page = pages[0] if pages else None  # type: ignore[assignment]  # set in prepare()
         self.downloads_dir: Path = chromium.profile_dir / "downloads"
+        if shared:
+            self.downloads_dir = self.downloads_dir / session_id
         self.created_at = utc_now()
         self.last_active_at = self.created_at
         self.closed = False
@@ -78,6 +90,9 @@ class BrowserSession:
         self.last_observation: Observation | None = None
         self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
+        # Awaited by the pool when the session ends, while its browser still runs (e.g. to save
+        # its state); each gets BEFORE_RELEASE_TIMEOUT_S, and a failure does not stop the release.
+        self.before_release: list[Callable[[BrowserSession], Awaitable[None]]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.context.on("page", self._on_new_page)
         for page in pages:
@@ -111,7 +126,7 @@ class BrowserSession:
 
     async def prepare(self) -> None:
         """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""
-        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        self.downloads_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.chromium.uid is not None:  # the browser's own user writes its downloads
             os.chown(self.downloads_dir, self.chromium.uid, self.chromium.uid)
         self.context.set_default_timeout(self.settings.action_timeout_ms)

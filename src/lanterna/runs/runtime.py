@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
 from lanterna.models.time import utc_now
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
+from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.runs.vaults import SecretCipher, VaultService, load_key
 from lanterna.store import Store
+from lanterna.store.downloads import DownloadStorage
+from lanterna.store.profiles import ProfileStates
 from lanterna.store.uploads import UploadStorage
 
 log = logging.getLogger(__name__)
@@ -29,9 +33,20 @@ class Runtime:
         self.store = store
         self.pool = BrowserPool(settings, on_expire=self._on_expire, server_ports={settings.port})
         self.recordings = RecordingService(store=store, settings=settings)
+        self.profiles = ProfileService(store, ProfileStates(settings.home))
         self.sessions = SessionService(
-            store=store, pool=self.pool, settings=settings, recordings=self.recordings
+            store=store,
+            pool=self.pool,
+            settings=settings,
+            recordings=self.recordings,
+            profiles=self.profiles,
+            downloads=DownloadStorage(
+                settings.home,
+                max_file_bytes=settings.upload_max_file_bytes,
+                max_files=settings.upload_max_files,
+            ),
         )
+        self.link_secret = secrets.token_bytes(32)  # signs download links; they die with the process
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
         self.vaults = VaultService(store, SecretCipher(load_key(settings)))

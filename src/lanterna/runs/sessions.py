@@ -23,6 +23,7 @@ from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.actions import Action, ExecutionResult, Scrape
+from lanterna.models.files import FileInfo
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
 from lanterna.models.time import utc_now
@@ -31,10 +32,12 @@ from lanterna.reasoners.extraction import LlmExtractor
 from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
 from lanterna.reasoners.registry import resolve_model
 from lanterna.recording import FrameKind
+from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
-from lanterna.store.uploads import uploads_folder
+from lanterna.store.downloads import DownloadStorage, list_plain_files
+from lanterna.store.uploads import read_plain_file, uploads_folder
 from lanterna.wire import (
     Cookie,
     ObserveRequest,
@@ -113,7 +116,11 @@ class SessionService:
         pool: BrowserPool,
         settings: Settings,
         recordings: RecordingService | None = None,
+        profiles: ProfileService | None = None,
+        downloads: DownloadStorage | None = None,
     ) -> None:
+        self.downloads = downloads  # where a session's downloads are kept once it ends
+        self.profiles = profiles  # sessions started with a profile load (and may save) its state
         self.recordings = recordings  # records each session, unless it starts with recording off
         self._store = store
         self._pool = pool
@@ -141,8 +148,23 @@ class SessionService:
             idle_timeout_s=request.idle_timeout_minutes * 60,
             max_duration_s=request.max_duration_minutes * 60,
         )
+        profile = request.profile
+        if profile is not None:
+            if self.profiles is None:
+                raise InvalidRequestError("profile: this server keeps no profiles; leave it out")
+            await self.profiles.check_can_start(tenant, profile)
         session_id = str(uuid.uuid4())
         browser = await self._pool.acquire(options, session_id=session_id)
+        if self.downloads is not None:
+            browser.before_release.append(lambda b: self._keep_downloads(tenant, b))
+        if profile is not None and self.profiles is not None:
+            try:
+                await self.profiles.attach(tenant, profile, browser)
+            except BaseException:
+                browser.before_release.clear()  # nothing of this session is saved into the profile
+                self.profiles.detach(tenant, profile, session_id)
+                await self._pool.release(browser, "could not load its profile")
+                raise
         now = utc_now()
         record = SessionRecord(
             id=session_id,
@@ -244,6 +266,27 @@ class SessionService:
         finally:
             self._live.pop(browser.id, None)
             self._closing.pop(browser.id, None)
+
+    async def _keep_downloads(self, tenant: str, browser: BrowserSession) -> None:
+        if self.downloads is not None:
+            await asyncio.to_thread(self.downloads.keep, tenant, browser.id, browser.downloads_dir)
+
+    async def downloaded_files(self, tenant: str, session_id: str) -> builtins.list[FileInfo]:
+        """The session's downloads: in its browser while it runs, kept in storage after."""
+        await self._record(tenant, session_id)  # another tenant's session is a 404
+        browser = self._browser(tenant, session_id)
+        if browser is not None and not browser.closed:
+            return list_plain_files(browser.downloads_dir)
+        return self.downloads.list(tenant, session_id) if self.downloads is not None else []
+
+    async def downloaded_file(self, tenant: str, session_id: str, name: str) -> bytes | None:
+        """One of the session's downloads by name; ``None`` if it has none of that name."""
+        await self._record(tenant, session_id)
+        browser = self._browser(tenant, session_id)
+        if browser is not None and not browser.closed:
+            limit = self.downloads.max_file_bytes if self.downloads is not None else 0
+            return read_plain_file(browser.downloads_dir, name, limit)
+        return self.downloads.read(tenant, session_id, name) if self.downloads is not None else None
 
     async def _notify(self, session_id: str, reason: str) -> None:
         for listener in self._listeners:
@@ -378,6 +421,12 @@ class SessionService:
     async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> CdpEndpoint:
         """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
         browser = await self.live(tenant, session_id)
+        if browser.browser_context_id is not None:
+            # The relay does not yet scope a client to one context of a shared browser: refused.
+            raise ConflictError(
+                f"session {session_id} shares its browser process (LANTERNA_ISOLATION=context); raw CDP "
+                "is offered only with LANTERNA_ISOLATION=process — use the session's actions instead"
+            )
         browser.touch()
         url, target_url = browser.cdp_url, None
         if target_id is not None:

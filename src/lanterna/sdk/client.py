@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import builtins
 import contextlib
 import os
 import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lanterna.errors import AuthenticationError, InvalidRequestError, LanternaError
 from lanterna.sdk import agents, fallback, sessions
 from lanterna.sdk.loop import BackgroundLoop
+from lanterna.sdk.profiles import ProfilesApi
 from lanterna.sdk.results import AgentStatus
 from lanterna.sdk.transport import Transport
-from lanterna.wire import FileInfo, FileListResponse, FileUploadResponse, Page, SessionResponse
+from lanterna.wire import (
+    FileInfo,
+    FileLinkResponse,
+    FileListResponse,
+    FileUploadResponse,
+    Page,
+    SessionResponse,
+)
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 
@@ -66,6 +75,7 @@ class Client:
         self.sessions = SessionsApi(self)
         self.agents = AgentsApi(self)
         self.files = FilesApi(self)
+        self.profiles = ProfilesApi(self)
         _OPEN_CLIENTS.add(self)
         # A client dropped without close() still ends its thread and connections.
         self._finalizer = weakref.finalize(self, _release, self._loop, self._transport)
@@ -261,6 +271,20 @@ class FilesApi:
         """Your uploaded files, by name."""
         call = self._client._transport.call(FileListResponse, "GET", "/storage/uploads")
         return self._client._loop.run_sync(call).files
+
+    def downloads(self, session_id: str) -> builtins.list[FileInfo]:
+        """The files a session downloaded (kept after it ends), by name."""
+        call = self._client._transport.call(
+            FileListResponse, "GET", f"/storage/{quote(session_id, safe='')}/downloads"
+        )
+        return self._client._loop.run_sync(call).files
+
+    def download(self, session_id: str, name: str) -> bytes:
+        """The content of one of a session's downloads."""
+        target = f"/storage/{quote(session_id, safe='')}/downloads/{quote(name, safe='')}"
+        link = self._client._loop.run_sync(self._client._transport.call(FileLinkResponse, "GET", target))
+        parts = urlsplit(link.url)  # the server's own link: fetched from the server this client uses
+        return self._client._loop.run_sync(self._client._transport.download(f"{parts.path}?{parts.query}"))
 
 
 _OPEN_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()

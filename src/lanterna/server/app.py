@@ -19,7 +19,7 @@ from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp, dashboard
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
-from lanterna.server.routes import agents, personas, recording, sessions, storage, vaults
+from lanterna.server.routes import agents, personas, profiles, recording, sessions, storage, vaults
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, static_sites: Mapping[str, Path
     app.include_router(storage.router)
     app.include_router(vaults.router)
     app.include_router(personas.router)
+    app.include_router(profiles.router)
     app.include_router(cdp.router)
 
     # After every WebSocket route: any other path gets a reason instead of Starlette's bare 403.

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from lanterna.store.agents import AgentRepository
 from lanterna.store.keys import KeyRepository
+from lanterna.store.profiles import ProfileRepository
 from lanterna.store.recordings import RecordingRepository
 from lanterna.store.sessions import SessionRepository
 from lanterna.store.vaults import VaultRepository
@@ -67,6 +68,7 @@ class Store:
         self.agents = AgentRepository(sessionmaker)
         self.recordings = RecordingRepository(sessionmaker)
         self.vaults = VaultRepository(sessionmaker)
+        self.profiles = ProfileRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:

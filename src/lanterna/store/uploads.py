@@ -83,7 +83,7 @@ def read_plain_file(folder: Path, name: str, max_bytes: int) -> bytes | None:
         return None
 
 
-def _info(name: str, info: os.stat_result) -> FileInfo:
+def file_info(name: str, info: os.stat_result) -> FileInfo:
     return FileInfo(
         name=name,
         size=info.st_size,
@@ -124,7 +124,7 @@ class UploadStorage:
                         continue
                     info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                     if stat.S_ISREG(info.st_mode):
-                        found.append(_info(name, info))
+                        found.append(file_info(name, info))
                 return found
         except FileNotFoundError:
             return []
@@ -172,7 +172,7 @@ class UploadStorage:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=dir_fd)
             raise
-        return _info(name, os.stat(name, dir_fd=dir_fd, follow_symlinks=False))
+        return file_info(name, os.stat(name, dir_fd=dir_fd, follow_symlinks=False))
 
     def file_too_large(self) -> str:
         return f"the file is larger than {_size(self.max_file_bytes)}, the most one upload may be"

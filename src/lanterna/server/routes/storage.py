@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
-from lanterna.errors import InvalidRequestError, PayloadTooLargeError
+from lanterna.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
 from lanterna.server.auth import CurrentRuntime, Tenant
 from lanterna.store.uploads import name_problem
-from lanterna.wire import ErrorBody, FileListResponse, FileUploadResponse
+from lanterna.wire import ErrorBody, FileLinkResponse, FileListResponse, FileUploadResponse
 
 _CHUNK_BYTES = 256 * 1024
 _FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and part headers around the file
@@ -61,3 +65,58 @@ async def upload(name: str, request: Request, runtime: CurrentRuntime, tenant: T
 async def list_uploads(runtime: CurrentRuntime, tenant: Tenant) -> FileListResponse:
     """Your uploaded files, by name."""
     return FileListResponse(files=runtime.uploads.list(tenant))
+
+
+# --- session downloads -------------------------------------------------------------------------
+
+LINK_TTL_S = 600  # a download link works this long, and only in this server process
+
+
+def _signature(secret: bytes, tenant: str, session_id: str, name: str, expires: int) -> str:
+    message = "\n".join((tenant, session_id, name, str(expires))).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _no_download(session_id: str, name: str) -> NotFoundError:
+    return NotFoundError(
+        f"session '{session_id}' has no download named {name[:60]!r}; "
+        f"GET /storage/{session_id}/downloads lists them"
+    )
+
+
+@router.get("/{session_id}/downloads", response_model=FileListResponse)
+async def list_downloads(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> FileListResponse:
+    """The files the session downloaded; kept after it ends (until retention)."""
+    return FileListResponse(files=await runtime.sessions.downloaded_files(tenant, session_id))
+
+
+@router.get("/{session_id}/downloads/{name}", response_model=FileLinkResponse)
+async def download_link(
+    session_id: str, name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant
+) -> FileLinkResponse:
+    """A link to one downloaded file, valid for 10 minutes and without an API key (as notte's
+    ``client.files.download`` fetches it)."""
+    if (
+        name_problem(name) is not None
+        or await runtime.sessions.downloaded_file(tenant, session_id, name) is None
+    ):
+        raise _no_download(session_id, name)
+    expires = int(time.time()) + LINK_TTL_S
+    signature = _signature(runtime.link_secret, tenant, session_id, name, expires)
+    query = urlencode({"tenant": tenant, "expires": expires, "signature": signature})
+    url = f"{str(request.base_url).rstrip('/')}/storage/links/{session_id}/{quote(name, safe='')}?{query}"
+    return FileLinkResponse(url=url)
+
+
+@router.get("/links/{session_id}/{name}", include_in_schema=False)
+async def fetch_download(
+    session_id: str, name: str, tenant: str, expires: int, signature: str, runtime: CurrentRuntime
+) -> Response:
+    """The file behind a link from ``download_link``; 404 for a wrong, altered or expired link."""
+    expected = _signature(runtime.link_secret, tenant, session_id, name, expires)
+    if expires < time.time() or not hmac.compare_digest(expected, signature):
+        raise NotFoundError("this download link is wrong or expired; ask for a new one")
+    content = await runtime.sessions.downloaded_file(tenant, session_id, name)
+    if content is None:
+        raise _no_download(session_id, name)
+    return Response(content, media_type="application/octet-stream")

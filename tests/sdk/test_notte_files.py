@@ -1,0 +1,41 @@
+"""Session downloads through the official notte-sdk 1.8.6: listed and fetched after the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixtures.sdk import NotteRunner
+from tests.server.test_profiles_api import _REPORT, login_site
+
+__all__ = ["login_site"]  # the loopback site, with a file to download
+
+
+def test_notte_download_is_fetched_after_the_session(
+    notte: NotteRunner, login_site: str, tmp_path: Path
+) -> None:
+    out = notte.run(
+        f"""
+        from notte_sdk import NotteClient
+
+        client = NotteClient()
+        out = {{}}
+        storage = client.FileStorage()
+        with client.Session(storage=storage) as session:
+            session.execute(type="goto", url={login_site + "/download"!r})
+            out["click"] = session.execute(type="download_file", selector="#dl").success
+            out["session_id"] = session.session_id
+        out["listed"] = [f.name for f in client.files.list_downloaded_files(out["session_id"])]
+        out["fetched"] = client.files.download(out["session_id"], "report.csv", {str(tmp_path)!r})
+        try:
+            client.files.download(out["session_id"], "../../etc/passwd", {str(tmp_path)!r})
+            out["traversal"] = "fetched"
+        except Exception as e:
+            out["traversal"] = type(e).__name__
+        emit(out)
+        """
+    )
+    assert out["click"] is True
+    assert out["listed"] == ["report.csv"]
+    assert out["fetched"] is True
+    assert (tmp_path / "report.csv").read_bytes() == _REPORT
+    assert out["traversal"] != "fetched"
