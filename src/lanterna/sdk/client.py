@@ -19,6 +19,7 @@ from lanterna.sdk.loop import BackgroundLoop
 from lanterna.sdk.profiles import ProfilesApi
 from lanterna.sdk.results import AgentStatus
 from lanterna.sdk.transport import Transport
+from lanterna.sdk.vaults import Vault, VaultsApi
 from lanterna.wire import (
     FileInfo,
     FileLinkResponse,
@@ -76,6 +77,7 @@ class Client:
         self.agents = AgentsApi(self)
         self.files = FilesApi(self)
         self.profiles = ProfilesApi(self)
+        self.vaults = VaultsApi(self)
         _OPEN_CLIENTS.add(self)
         # A client dropped without close() still ends its thread and connections.
         self._finalizer = weakref.finalize(self, _release, self._loop, self._transport)
@@ -88,6 +90,10 @@ class Client:
         return self._transport.server_url
 
     # --- factories (named like notte's client) --------------------------------------------------
+
+    def Vault(self, vault_id: str | None = None, *, name: str = "default") -> Vault:
+        """The vault ``vault_id``, or a new one named ``name``."""
+        return Vault(self, vault_id) if vault_id else self.vaults.create(name)
 
     def Session(
         self, session_id: str | None = None, *, raise_on_failure: bool | None = None, **options: Any

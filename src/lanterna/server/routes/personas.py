@@ -22,7 +22,7 @@ router = APIRouter(
 
 
 @router.api_route("", methods=["GET", "POST", "DELETE"], include_in_schema=False)
-@router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE"])
+@router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
 async def personas(tenant: Tenant, rest: str = "") -> None:
     """Not offered: every persona call is a 501 naming the alternative (vaults)."""
     raise NotSupportedError(PERSONAS_HOSTED_ONLY)
