@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     recording_max_age_hours: float = Field(default=72.0, gt=0)
     recording_max_total_mb: float = Field(default=2048.0, gt=0)
     recording_retention_interval_s: float = Field(default=300.0, gt=0)
+    # Vault secrets are AES-GCM encrypted with this 256-bit key (hex or base64); unset, a key is
+    # generated once into home/vault.key (mode 0600).
+    vault_key: str | None = None
+
     replay_max_gap_s: float = Field(default=3.0, gt=0)  # longer idle gaps are shortened to this
 
     @property

@@ -5,6 +5,8 @@ The server maps them to HTTP statuses; the SDK raises the matching class from a 
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class LanternaError(Exception):
     """Base class. ``status`` is the HTTP status the server answers with."""
@@ -40,6 +42,12 @@ class ConflictError(LanternaError):
     status = 409
 
 
+class NotSupportedError(LanternaError):
+    """A part of Notte's hosted API that lanterna does not offer (personas)."""
+
+    status = 501
+
+
 class CapacityError(LanternaError):
     """No browser can be started now (the global cap is reached). ``retry_after_s`` is sent as
     ``Retry-After``."""
@@ -59,3 +67,15 @@ class ServerUnavailableError(LanternaError):
     """The SDK could not reach the server."""
 
     status = 503
+
+
+def validation_details(exc: ValidationError, limit: int = 3, whole: str = "") -> str:
+    """Pydantic's complaints as one line, ``field: problem; …`` (``whole`` names a nameless field)."""
+    parts = []
+    for err in exc.errors(include_url=False)[:limit]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "function-after") or whole
+        if err.get("type") == "extra_forbidden":
+            parts.append(f"unknown field '{where}': remove it or check its spelling")
+        else:
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "; ".join(parts)

@@ -29,6 +29,7 @@ from lanterna.models.observation import TabInfo
 from lanterna.models.profiles import Profile, SessionProfile
 from lanterna.models.status import AgentStatusValue, SessionStatus
 from lanterna.models.time import UtcDateTime
+from lanterna.models.vault import Credentials, CredentialSite, CreditCard
 
 
 class ErrorBody(BaseModel):
@@ -218,7 +219,7 @@ class AgentStartRequest(BaseModel):
     def unsupported(self) -> list[str]:
         return [
             f"{name} (not supported by lanterna; leave it out)"
-            for name in ("vault_id", "persona_id", "notifier_config")
+            for name in ("persona_id", "notifier_config")
             if getattr(self, name) is not None
         ]
 
@@ -328,3 +329,43 @@ class FileLinkResponse(BaseModel):
     """``GET /storage/{session_id}/downloads/{name}``: a short-lived link that needs no API key."""
 
     url: str
+
+
+# --- vaults -------------------------------------------------------------------------------------
+# Bodies of /vaults/...; the secrets inside are the shared models of lanterna.models.vault.
+
+
+class VaultCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Name, Field(min_length=1)] = "default"
+
+
+class VaultCredentialsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[Url, Field(min_length=1, description="the site: a URL or a domain")]
+    credentials: Credentials
+
+
+class VaultCardRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_card: CreditCard
+
+
+class VaultCredentialsListResponse(BaseModel):
+    credentials: list[CredentialSite]
+
+
+class VaultCredentialsResponse(BaseModel):
+    credentials: Credentials
+
+
+class VaultCardResponse(BaseModel):
+    credit_card: CreditCard
+
+
+class VaultStatusResponse(BaseModel):
+    status: Literal["success", "failure"] = "success"
+    message: str = ""

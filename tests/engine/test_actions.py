@@ -12,11 +12,12 @@ from lanterna.browser import BrowserSession
 from lanterna.errors import InvalidRequestError
 from lanterna.models.actions import ExecutionResult
 from lanterna.perception.observe import observe
+from lanterna.scrape.markdown import scrape_page
 from tests.fixtures.engine import PAGES_DIR, StaticSite
 
 
 async def run(session: BrowserSession, **action: Any) -> ExecutionResult:
-    result = await execute(session, action)
+    result = await execute(session, action, scraper=scrape_page)
     assert result.started_at.tzinfo is not None and result.ended_at >= result.started_at
     return result
 

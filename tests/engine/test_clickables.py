@@ -8,6 +8,7 @@ import pytest
 from lanterna.actions.execute import execute
 from lanterna.browser import BrowserSession
 from lanterna.perception.observe import observe
+from lanterna.scrape.markdown import scrape_page
 from tests.fixtures.engine import StaticSite
 
 
@@ -53,7 +54,7 @@ async def test_svg_text_and_shapes(page: BrowserSession) -> None:
 
 
 async def test_scrape_shows_input_values_and_svg_text(page: BrowserSession) -> None:
-    result = await execute(page, {"type": "scrape", "only_main_content": False})
+    result = await execute(page, {"type": "scrape", "only_main_content": False}, scraper=scrape_page)
     assert result.success and result.data is not None
     markdown = result.data.markdown
     assert " ".join(markdown.split()).endswith("Name Ada [x]"), markdown

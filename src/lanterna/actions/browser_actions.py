@@ -13,28 +13,35 @@ from playwright.async_api import Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from lanterna.actions.context import ActionContext
-from lanterna.actions.locate import ActionFailed, first_line, locate_element
+from lanterna.actions.form_fill import form_fill
+from lanterna.actions.locate import ActionFailed, locate_element
 from lanterna.browser.egress import Rule
+from lanterna.browser.errors import first_line
 from lanterna.errors import LanternaError
 from lanterna.models.actions import (
+    NOT_OFFERED,
     BrowserAction,
+    CaptchaSolve,
     CloseTab,
     Completion,
+    EmailRead,
     EvaluateJs,
+    FormFill,
     GoBack,
     GoForward,
     Goto,
     GotoNewTab,
+    Help,
     PressKey,
     Reload,
     Scrape,
     ScrollDown,
     ScrollUp,
+    SmsRead,
     SwitchTab,
     Wait,
 )
 from lanterna.models.scrape import DataSpace, StructuredData
-from lanterna.scrape.markdown import scrape_page
 
 LOAD_GRACE_MS = 3000  # after DOMContentLoaded, how long to give images and scripts to finish
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -118,6 +125,10 @@ async def run_browser_action(ctx: ActionContext, action: BrowserAction) -> tuple
         return await _evaluate(ctx, action.code)
     if isinstance(action, Completion):
         return action.answer, None
+    if isinstance(action, FormFill):
+        return await form_fill(ctx, action), None
+    if isinstance(action, CaptchaSolve | Help | EmailRead | SmsRead):
+        raise ActionFailed(f"{action.type} is not offered: {NOT_OFFERED[action.type]}")
     raise ActionFailed(f"unsupported action '{action.type}'")
 
 
@@ -313,8 +324,10 @@ async def _scroll(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
 
 
 async def _scrape(ctx: ActionContext, action: Scrape) -> tuple[str, DataSpace]:
+    if ctx.scraper is None:
+        raise ActionFailed("scrape is not available here; scrape through a session or an agent")
     try:
-        data = await scrape_page(ctx.page, action, ctx.extractor)
+        data = await ctx.scraper(ctx.page, action)
     except LanternaError as exc:
         raise ActionFailed(exc.message) from exc
     if action.only_images:

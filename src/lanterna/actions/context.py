@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,11 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from lanterna.browser.session import BrowserSession
-from lanterna.scrape.markdown import StructuredExtractor
+from lanterna.models.actions import Scrape
+from lanterna.models.scrape import DataSpace
+
+# Scraping lives in its own layer beside actions; the caller above both hands it in.
+PageScraper = Callable[[Page, Scrape], Awaitable[DataSpace]]
 
 
 @dataclass
@@ -21,8 +26,8 @@ class ActionContext:
     navigation_timeout_ms: int
     # Folders upload_file may take files from (the tenant's uploads) besides the session's downloads.
     file_roots: tuple[Path, ...] = ()
-    # Who fills a scrape's response_format (the configured LLM); None: the offline extractor.
-    extractor: StructuredExtractor | None = None
+    # Runs the scrape action (lanterna.scrape with the configured extractor); None: not offered.
+    scraper: PageScraper | None = None
 
     @property
     def page(self) -> Page:

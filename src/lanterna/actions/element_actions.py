@@ -19,13 +19,15 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from lanterna.actions import gestures
 from lanterna.actions.context import ActionContext
 from lanterna.actions.input_formats import WANTED, input_kind, to_input_value
-from lanterna.actions.locate import ActionFailed, Target, first_line, locate
+from lanterna.actions.locate import ActionFailed, Target, locate
 from lanterna.actions.pointer import aim, move_to
+from lanterna.browser.errors import first_line
 from lanterna.models.actions import (
     Check,
     Click,
     DownloadFile,
     Drag,
+    FallbackFill,
     Fill,
     Hover,
     SelectDropdownOption,
@@ -135,6 +137,8 @@ async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple
             return await gestures.select_text(target, action, timeout), None
         if isinstance(action, TypeText):
             return await gestures.type_text(ctx, target, action, timeout), None
+        if isinstance(action, FallbackFill):
+            return await _fallback_fill(target, action, timeout), None
         if isinstance(action, Fill):
             return await _fill(ctx, target, action, timeout), None
         if isinstance(action, Check):
@@ -305,6 +309,20 @@ async def _fill(ctx: ActionContext, target: Target, action: Fill, timeout: int) 
     if action.press_enter:
         await target.locator.press("Enter", timeout=timeout)
         await ctx.settle(target.page)
+        message += " and pressed Enter"
+    return message
+
+
+async def _fallback_fill(target: Target, action: FallbackFill, timeout: int) -> str:
+    """For inputs whose scripts ignore a programmatic fill: real focus, select-all, key presses."""
+    await target.locator.click(timeout=timeout)
+    if action.clear_before_fill:
+        await target.page.keyboard.press("ControlOrMeta+A")
+        await target.page.keyboard.press("Delete")
+    await target.page.keyboard.type(action.value)
+    message = f"typed '{_shown(action.value)}' into {target.label}"
+    if action.press_enter:
+        await target.page.keyboard.press("Enter")
         message += " and pressed Enter"
     return message
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,16 @@ from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
 from lanterna.actions.browser_actions import run_browser_action
-from lanterna.actions.context import ActionContext
+from lanterna.actions.context import ActionContext, PageScraper
 from lanterna.actions.element_actions import run_interaction
-from lanterna.actions.locate import ActionFailed, first_line
+from lanterna.actions.locate import ActionFailed
+from lanterna.browser.errors import first_line
 from lanterna.browser.session import BrowserSession
 from lanterna.config import Settings
-from lanterna.errors import InvalidRequestError
+from lanterna.errors import InvalidRequestError, validation_details
 from lanterna.models.actions import Action, ExecutionResult, _InteractionBase, parse_action
 from lanterna.models.scrape import DataSpace
-from lanterna.scrape.markdown import StructuredExtractor
+from lanterna.models.time import utc_now
 
 # On top of an action's own limits: a last guard so that no action can hang a caller.
 GUARD_MARGIN_S = 10.0
@@ -32,7 +32,7 @@ async def execute(
     *,
     settings: Settings | None = None,
     file_roots: Sequence[Path] = (),
-    extractor: StructuredExtractor | None = None,
+    scraper: PageScraper | None = None,
 ) -> ExecutionResult:
     """Run ``action`` on the session's active tab.
 
@@ -41,21 +41,22 @@ async def execute(
     not a valid action raises ``InvalidRequestError``. Callers serialise with ``session.lock``.
     Time limits come from ``settings`` or else the session's (``LANTERNA_ACTION_TIMEOUT_MS``,
     ``LANTERNA_NAVIGATION_TIMEOUT_MS``); an action's own ``timeout`` wins for element actions.
-    ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder.
+    ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder;
+    ``scrape`` runs through ``scraper`` (without one it fails with a message).
     """
     try:
         parsed = parse_action(action)
     except ValidationError as exc:
-        raise InvalidRequestError(_validation_message(exc)) from exc
+        raise InvalidRequestError("invalid action: " + validation_details(exc)) from exc
     settings = settings or session.settings
-    started_at = datetime.now(UTC)
+    started_at = utc_now()
     session.touch()
     ctx = ActionContext(
         session=session,
         timeout_ms=settings.action_timeout_ms,
         navigation_timeout_ms=settings.navigation_timeout_ms,
         file_roots=tuple(file_roots),
-        extractor=extractor,
+        scraper=scraper,
     )
     success, message, data = await _run(ctx, parsed)
     session.touch()
@@ -65,7 +66,7 @@ async def execute(
         message=message,
         data=data,
         started_at=started_at,
-        ended_at=datetime.now(UTC),
+        ended_at=utc_now(),
     )
 
 
@@ -98,14 +99,3 @@ def _guard_seconds(ctx: ActionContext, action: Action) -> float:
     wait = getattr(action, "time_ms", 0) or 0
     # An element action may wait for the element, act, then wait for a navigation it started.
     return (2 * own + ctx.navigation_timeout_ms + wait) / 1000 + GUARD_MARGIN_S
-
-
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("function-after",))
-        if err.get("type") == "extra_forbidden":
-            parts.append(f"unknown field '{where}': remove it or check its spelling")
-            continue
-        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return "invalid action: " + "; ".join(parts)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
+from lanterna.browser.errors import first_line
 from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import _InteractionBase
 from lanterna.models.observation import InteractiveElement
-
-_API_PREFIX = re.compile(r"^\w+\.\w+: ")
 
 
 class ActionFailed(Exception):
@@ -32,13 +30,6 @@ class Target:
     locator: Locator
     element: InteractiveElement | None
     label: str  # for messages: ``B3 (button "Add to cart")`` or ``selector '#buy'``
-
-
-def first_line(exc: BaseException) -> str:
-    """The useful part of a Playwright error: its first line without the API name prefix."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    return _API_PREFIX.sub("", line).removeprefix("Error: ").strip()
 
 
 async def locate(session: BrowserSession, action: _InteractionBase, timeout_ms: int) -> Target:

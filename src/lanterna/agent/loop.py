@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,16 @@ import jsonschema
 from pydantic import BaseModel, Field
 
 from lanterna.actions.execute import execute
+from lanterna.agent.vault_guard import VaultGuard
 from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import Action, Completion, ExecutionResult, Goto
 from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerState
 from lanterna.models.observation import Observation
+from lanterna.models.time import utc_now
+from lanterna.models.vault import AgentVault
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
+from lanterna.scrape.markdown import scrape_page
 
 MAX_CONSECUTIVE_FAILURES = 3
 MAX_REPEATS = 3
@@ -47,10 +51,6 @@ class _Finished(Exception):
     def __init__(self, outcome: AgentOutcome) -> None:
         super().__init__(outcome.answer)
         self.outcome = outcome
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _failed(answer: str) -> _Finished:
@@ -101,8 +101,10 @@ class _Run:
         on_step: Callable[[AgentStep], Awaitable[None]],
         stop: asyncio.Event,
         file_roots: tuple[Path, ...] = (),
+        vault: AgentVault | None = None,
     ) -> None:
         self.session = session
+        self.guard = VaultGuard(vault) if vault is not None else None
         self.file_roots = file_roots
         self.reasoner = reasoner
         self.task = task
@@ -148,10 +150,13 @@ class _Run:
             self.last_error = result.message
 
     async def act(self, action: Action) -> ExecutionResult:
-        started = _now()
+        started = utc_now()
         try:
             async with self.session.lock:
-                result = await execute(self.session, action, file_roots=self.file_roots)
+                runs = self.guard.reveal(action, self.session.page.url) if self.guard else action
+                result = await execute(self.session, runs, file_roots=self.file_roots, scraper=scrape_page)
+                if self.guard is not None:  # the step keeps the placeholders, never the secrets
+                    result = self.guard.redact(result.model_copy(update={"action": action}))
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
             self.check_session()
             result = ExecutionResult(
@@ -159,7 +164,7 @@ class _Run:
                 success=False,
                 message=f"the action could not run: {exc}",
                 started_at=started,
-                ended_at=_now(),
+                ended_at=utc_now(),
             )
         self.session.touch()
         return result
@@ -169,7 +174,8 @@ class _Run:
         for attempt in range(2):
             try:
                 async with self.session.lock:
-                    return await observe(self.session, screenshot=self.task.use_vision)
+                    observation = await observe(self.session, screenshot=self.task.use_vision)
+                return self.guard.redact(observation) if self.guard else observation
             except Exception as exc:
                 self.check_session()
                 if attempt == 1:
@@ -196,6 +202,8 @@ class _Run:
             raise _failed(f"the reasoner failed: {message}") from exc
 
     async def complete(self, state: ReasonerState, action: Completion, started_at: datetime) -> None:
+        if self.guard is not None:
+            action = self.guard.redact(action)
         if action.success and self.task.response_format is not None:
             problem = answer_problem(action.answer, self.task.response_format)
             if problem is not None:
@@ -203,7 +211,11 @@ class _Run:
                 await self.record(
                     state,
                     ExecutionResult(
-                        action=action, success=False, message=problem, started_at=started_at, ended_at=_now()
+                        action=action,
+                        success=False,
+                        message=problem,
+                        started_at=started_at,
+                        ended_at=utc_now(),
                     ),
                     started_at,
                 )
@@ -213,7 +225,7 @@ class _Run:
         await self.record(
             state,
             ExecutionResult(
-                action=action, success=True, message=message, started_at=started_at, ended_at=_now()
+                action=action, success=True, message=message, started_at=started_at, ended_at=utc_now()
             ),
             started_at,
         )
@@ -237,13 +249,13 @@ class _Run:
             )
 
     async def open_start_url(self, url: str) -> None:
-        started = _now()
+        started = utc_now()
         result = await self.act(Goto(url=url))
         state = ReasonerState(previous_goal_status="unknown", next_goal=f"open {url}")
         await self.record(state, result, started)
 
     async def step(self, number: int) -> None:
-        started = _now()
+        started = utc_now()
         observation = await self.look()
         decision = await self.reason(
             ReasonerInput(
@@ -256,6 +268,7 @@ class _Run:
                 response_format=self.task.response_format,
                 feedback=self.feedback,
                 use_vision=self.task.use_vision,
+                vault_placeholders=self.guard.placeholders(observation.metadata.url) if self.guard else {},
             )
         )
         self.feedback = None
@@ -304,11 +317,13 @@ async def run_agent(
     on_step: Callable[[AgentStep], Awaitable[None]],
     stop: asyncio.Event,
     file_roots: Sequence[Path] = (),
+    vault: AgentVault | None = None,
 ) -> AgentOutcome:
     """Run ``task`` in ``session`` until it ends; every step goes to ``on_step`` as it happens.
 
     Never raises for a failed run: reasoner errors, a dead session and exhausted limits all end
     in an ``AgentOutcome`` with ``success=False`` and an answer that says why. ``upload_file``
-    takes files only from ``file_roots`` and the session's downloads folder.
+    takes files only from ``file_roots`` and the session's downloads folder. With ``vault``, the
+    reasoner sees placeholders only and no secret reaches a step or the answer (``vault_guard``).
     """
-    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots)).run()
+    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots), vault).run()

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from lanterna.browser.sandbox import BrowserSandbox, Isolation, detect_isolation
 from lanterna.browser.session import BrowserSession, SessionOptions
 from lanterna.config import Settings, get_settings
 from lanterna.errors import CapacityError, ConflictError, InvalidRequestError
+from lanterna.models.time import utc_now
 
 log = logging.getLogger(__name__)
 BEFORE_RELEASE_TIMEOUT_S = 10.0  # a session's state is saved within this, or not at all
@@ -453,7 +454,7 @@ class BrowserPool:
     async def _reap_loop(self) -> None:
         while True:
             await asyncio.sleep(REAP_INTERVAL_S)
-            now = datetime.now(UTC)
+            now = utc_now()
             for session in list(self._sessions.values()):
                 reason = _expiry_reason(session, now)
                 if reason:

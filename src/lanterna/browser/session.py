@@ -7,7 +7,6 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from lanterna.browser.chromium import DEFAULT_WINDOW, ChromiumProcess
 from lanterna.browser.egress import EgressPolicy, EgressRefusal
 from lanterna.browser.proxy import EgressProxy
 from lanterna.config import Settings, get_settings
+from lanterna.models.time import utc_now
 
 if TYPE_CHECKING:
     from lanterna.models.observation import Observation
@@ -37,10 +37,6 @@ class SessionOptions(BaseModel):
     def needs_cold_launch(self) -> bool:
         """Options a warm browser cannot take on after start."""
         return bool(self.chrome_args) or bool(self.user_agent)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class BrowserSession:
@@ -76,7 +72,7 @@ class BrowserSession:
         pages = self.context.pages
         self.page: Page = pages[0] if pages else None  # type: ignore[assignment]  # set in prepare()
         self.downloads_dir: Path = chromium.profile_dir / "downloads"
-        self.created_at = _now()
+        self.created_at = utc_now()
         self.last_active_at = self.created_at
         self.closed = False
         self.closed_reason: str | None = None
@@ -115,7 +111,7 @@ class BrowserSession:
 
     def touch(self) -> None:
         """Reset the idle timer."""
-        self.last_active_at = _now()
+        self.last_active_at = utc_now()
 
     async def prepare(self) -> None:
         """Make the session ready: a first tab, default timeouts, viewport, downloads folder."""

@@ -67,6 +67,7 @@ class LocalServer:
         self._stop()
 
     def _start(self) -> None:
+        from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
         from lanterna.server.app import create_app
 
         self._tmp = tempfile.TemporaryDirectory(prefix="lanterna-", ignore_cleanup_errors=True)
@@ -88,7 +89,10 @@ class LocalServer:
         self.api_key = asyncio.run(_create_key(self.settings.resolved_database_url))
 
         config = uvicorn.Config(
-            create_app(self.settings), log_level="warning", lifespan="on", access_log=False
+            create_app(self.settings, {"/demo": DEMO_SHOP_DIR}),
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -48,6 +48,7 @@ def serve(
 ) -> None:
     """Run the lanterna API server. On first start it creates an API key and prints it."""
     from lanterna.browser.chromium import find_chromium
+    from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
     from lanterna.server.app import serve as run_server
 
     settings = get_settings()
@@ -63,7 +64,7 @@ def serve(
         f"[bold]lanterna[/] serving on http://{escape(bound_host)}:{bound_port} "
         f"(API reference at /docs, database {escape(_redacted(settings.resolved_database_url))})"
     )
-    run_server(settings, bound_host, bound_port)
+    run_server(settings, bound_host, bound_port, static_sites={"/demo": DEMO_SHOP_DIR})
 
 
 def _redacted(url: str) -> str:

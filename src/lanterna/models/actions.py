@@ -431,6 +431,19 @@ class Fill(_InteractionBase):
     clear_before_fill: bool = True
 
 
+class MultiFactorFill(Fill):
+    """Fill a one-time-code field. With a vault, the code placeholder becomes the current TOTP."""
+
+    type: Literal["multi_factor_fill"] = "multi_factor_fill"  # type: ignore[assignment]
+
+
+class FallbackFill(Fill):
+    """Fill a field that refuses ``fill`` (a masked or scripted input): focus it, clear it and
+    type the value as key presses."""
+
+    type: Literal["fallback_fill"] = "fallback_fill"  # type: ignore[assignment]
+
+
 class Check(_InteractionBase):
     type: Literal["check"] = "check"
     value: bool
@@ -452,6 +465,72 @@ class DownloadFile(_InteractionBase):
     type: Literal["download_file"] = "download_file"
 
 
+FORM_FIELDS = (
+    *("title", "first_name", "middle_name", "last_name", "full_name", "email", "company"),
+    *("address1", "address2", "address3", "city", "state", "postal_code", "country", "phone"),
+    *("cc_name", "cc_number", "cc_exp_month", "cc_exp_year", "cc_exp", "cc_cvv"),
+    *("username", "password", "current_password", "new_password", "totp"),
+)
+
+
+class FormFill(_ActionBase):
+    """Fill several fields of the page's form at once; each key finds its field by autocomplete,
+    name, id, label or placeholder."""
+
+    type: Literal["form_fill"] = "form_fill"
+    value: Annotated[dict[Name, Text], Field(min_length=1)]
+
+    @field_validator("value")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FORM_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown form field(s) {', '.join(unknown)}; use keys among: {', '.join(FORM_FIELDS)}"
+            )
+        return value
+
+
+class _NotOffered(_ActionBase):
+    """An action of Notte's vocabulary that lanterna accepts and fails with a message saying why."""
+
+
+class CaptchaSolve(_NotOffered):
+    type: Literal["captcha_solve"] = "captcha_solve"
+    captcha_type: Name | None = None
+
+
+class Help(_NotOffered):
+    type: Literal["help"] = "help"
+    reason: Text = ""
+
+
+class EmailRead(_NotOffered):
+    type: Literal["email_read"] = "email_read"
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIST)
+    timedelta: Any = None
+    only_unread: bool | None = None
+
+
+class SmsRead(_NotOffered):
+    type: Literal["sms_read"] = "sms_read"
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIST)
+    timedelta: Any = None
+    only_unread: bool | None = None
+
+
+NOT_OFFERED: dict[str, str] = {
+    "captcha_solve": "lanterna does not solve captchas; solve it in the live viewer, or use a site or "
+    "test environment without one",
+    "help": "lanterna has no human to hand over to during a run; finish with a completion that explains "
+    "what is unclear",
+    "email_read": "lanterna has no personas and so no email inbox (hosted-only in Notte); give the agent "
+    "the code or link in its task",
+    "sms_read": "lanterna has no personas and so no phone number (hosted-only in Notte); give the agent "
+    "the code in its task, or store a TOTP secret in a vault for multi_factor_fill",
+}
+
+
 BrowserAction = (
     Goto
     | GotoNewTab
@@ -467,10 +546,17 @@ BrowserAction = (
     | Scrape
     | EvaluateJs
     | Completion
+    | FormFill
+    | CaptchaSolve
+    | Help
+    | EmailRead
+    | SmsRead
 )
 InteractionAction = (
     Click
     | Fill
+    | MultiFactorFill
+    | FallbackFill
     | Check
     | SelectDropdownOption
     | UploadFile
@@ -500,8 +586,15 @@ ACTION_TYPES: tuple[str, ...] = tuple(
         Scrape,
         EvaluateJs,
         Completion,
+        FormFill,
+        CaptchaSolve,
+        Help,
+        EmailRead,
+        SmsRead,
         Click,
         Fill,
+        MultiFactorFill,
+        FallbackFill,
         Check,
         SelectDropdownOption,
         UploadFile,
@@ -513,7 +606,16 @@ ACTION_TYPES: tuple[str, ...] = tuple(
     )
 )
 INTERACTION_TYPES = frozenset(
-    {"click", "fill", "check", "select_dropdown_option", "upload_file", "download_file"}
+    {
+        "click",
+        "fill",
+        "multi_factor_fill",
+        "fallback_fill",
+        "check",
+        "select_dropdown_option",
+        "upload_file",
+        "download_file",
+    }
     | {"hover", "drag", "select_text", "type_text"}
 )
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from datetime import UTC, datetime
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
+from lanterna.browser.errors import first_line
 from lanterna.browser.session import BrowserSession
 from lanterna.errors import ConflictError, LanternaError
 from lanterna.models.observation import Observation, PageMetadata, TabInfo, Viewport
+from lanterna.models.time import utc_now
 from lanterna.perception.clickables import MARK, MAX_CLICKABLES, PROBE_JS, ClickableIndex, parse_clickables
 from lanterna.perception.render import render_nodes
 from lanterna.perception.snapshot import parse_snapshot
@@ -47,7 +48,7 @@ async def observe(
     """
     if session.closed:
         raise ConflictError(f"session {session.id} is closed ({session.closed_reason})")
-    started_at = datetime.now(UTC)
+    started_at = utc_now()
     session.touch()
     page = session.page
     snapshot, metrics, found = await _capture(page, probe)
@@ -75,7 +76,7 @@ async def observe(
         text=text,
         screenshot=image,
         started_at=started_at,
-        ended_at=datetime.now(UTC),
+        ended_at=utc_now(),
     )
     session.last_observation = observation
     session.observed_page = page
@@ -106,7 +107,7 @@ async def _capture(page: Page, probe: bool) -> tuple[str, dict[str, Any], Any]:
             if page.is_closed():
                 raise ConflictError("the active tab was closed; switch to another tab") from exc
             if attempt == 1:
-                raise LanternaError(f"could not read the page: {_first_line(exc)}") from exc
+                raise LanternaError(f"could not read the page: {first_line(exc)}") from exc
             # A navigation destroyed the document mid-snapshot: wait for the new one.
             with contextlib.suppress(PlaywrightError):
                 await page.wait_for_load_state("domcontentloaded", timeout=SNAPSHOT_TIMEOUT_MS)
@@ -153,7 +154,3 @@ def _footer(viewport: Viewport) -> list[str]:
     if below >= SCROLL_HINT_MIN_PX:
         return ["", f"… {below} px more content below — scroll_down to see it"]
     return []
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -25,6 +25,10 @@ class ReasonerInput(BaseModel):
         default=None, description="why the previous decision was not accepted, if it was not"
     )
     use_vision: bool = False
+    vault_placeholders: dict[str, str] = Field(
+        default_factory=dict,
+        description="secrets the page's site has in the agent's vault, as field -> placeholder to write",
+    )
 
 
 class Decision(BaseModel):

@@ -16,6 +16,7 @@ from lanterna.models.agent import ReasonerState, RelevantInteraction
 from lanterna.models.observation import InteractiveElement, Observation
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.offline_intent import Intent, parse_intent
+from lanterna.reasoners.offline_login import LOGIN_TASK, login_action
 from lanterna.reasoners.page_facts import (
     PRICE,
     find_emails,
@@ -89,6 +90,15 @@ class OfflineReasoner:
         self._judge(input)
         if obs.metadata.title:
             self._visited_titles.add(_title_key(obs.metadata.title))
+        login = login_action(input)
+        if login is not None:
+            return self._act(obs, login[0], login[1])
+        last_step = input.history[-1] if input.history else None
+        signed_in = last_step is not None and last_step.action.type == "click" and last_step.success
+        if input.vault_placeholders and LOGIN_TASK.search(input.task) and signed_in:
+            return self._finish(
+                obs, True, f"Signed in at {obs.metadata.url} (page title: {obs.metadata.title!r})."
+            )
         intent = self._intent
         if intent is None:
             return self._finish(obs, False, NEEDS_LLM.format(task=input.task.strip()[:200]))

@@ -8,6 +8,7 @@ from typing import Any
 import json_repair
 from pydantic import ValidationError
 
+from lanterna.errors import validation_details
 from lanterna.models.agent import ReasonerState
 from lanterna.reasoners.base import Decision
 
@@ -28,8 +29,7 @@ def extract_json_object(text: str) -> dict[str, Any]:
 def describe_error(exc: Exception) -> str:
     """A short account of why a reply was refused, to send back to the model."""
     if isinstance(exc, ValidationError):
-        errors = exc.errors(include_url=False)[:5]
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in errors)
+        return validation_details(exc, limit=5, whole="reply")
     return str(exc)
 
 

@@ -87,6 +87,12 @@ def build_messages(input: ReasonerInput) -> list[dict[str, Any]]:
             "The answer of a successful completion must be a JSON document valid against this schema:\n"
             + json.dumps(input.response_format, separators=(",", ":"))
         )
+    if input.vault_placeholders:
+        lines = [f"- {field}: write {placeholder}" for field, placeholder in input.vault_placeholders.items()]
+        parts.append(
+            "Stored secrets for this site (write the placeholder exactly as the value of a fill, "
+            "form_fill or multi_factor_fill; the real value is typed for you):\n" + "\n".join(lines)
+        )
     if input.history:
         first = max(0, len(input.history) - HISTORY_STEPS)
         lines = [_history_line(i + 1, s) for i, s in enumerate(input.history) if i >= first]

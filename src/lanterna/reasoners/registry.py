@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lanterna.config import Settings
-from lanterna.errors import InvalidRequestError
+from lanterna.errors import InvalidRequestError, validation_details
 from lanterna.models.actions import Action
 from lanterna.reasoners.base import Reasoner
 from lanterna.reasoners.llm import LlmReasoner
@@ -60,9 +60,7 @@ def create_reasoner(
         try:
             return ScriptedReasoner(actions)
         except ValidationError as exc:
-            raise InvalidRequestError(
-                f"invalid scripted action: {exc.errors(include_url=False)[0]['msg']}"
-            ) from exc
+            raise InvalidRequestError(f"invalid scripted action: {validation_details(exc, limit=1)}") from exc
     if "/" in name:
         return LlmReasoner(name, settings)
     raise InvalidRequestError(

@@ -21,6 +21,8 @@ from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.agent import AgentOutcome, AgentState, AgentStep
+from lanterna.models.time import utc_now
+from lanterna.models.vault import AgentVault
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.reasoners.registry import SCRIPTED_PREFIX, create_reasoner, resolve_model
 from lanterna.recording import FrameKind
@@ -28,7 +30,6 @@ from lanterna.runs.events import AgentEvents
 from lanterna.runs.recordings import RecordingService, step_label
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import uploads_folder
 from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
 
@@ -150,7 +151,12 @@ class AgentService:
     # ----- lifecycle ---------------------------------------------------------------------
 
     async def start(
-        self, tenant: str, request: AgentStartRequest, *, reasoner: Reasoner | None = None
+        self,
+        tenant: str,
+        request: AgentStartRequest,
+        *,
+        reasoner: Reasoner | None = None,
+        vault: AgentVault | None = None,
     ) -> AgentStatusResponse:
         """Start an agent on the tenant's session; it runs in the background.
 
@@ -187,7 +193,7 @@ class AgentService:
                 max_steps=request.max_steps,
                 use_vision=request.use_vision,
                 response_format=request.response_format,
-                created_at=utcnow(),
+                created_at=utc_now(),
                 replay_start_offset=offset if request.session_offset is None else request.session_offset,
                 replay_stop_offset=offset,
             )
@@ -204,7 +210,7 @@ class AgentService:
             response_format=request.response_format,
             use_vision=request.use_vision,
         )
-        run.task = asyncio.create_task(self._run(run, reasoner, task), name=f"agent-{agent_id}")
+        run.task = asyncio.create_task(self._run(run, reasoner, task, vault), name=f"agent-{agent_id}")
         return _status_response(record, [])
 
     async def status(self, tenant: str, agent_id: str) -> AgentStatusResponse:
@@ -284,7 +290,7 @@ class AgentService:
 
     # ----- the run -----------------------------------------------------------------------
 
-    async def _run(self, run: _Run, reasoner: Reasoner, task: AgentTask) -> None:
+    async def _run(self, run: _Run, reasoner: Reasoner, task: AgentTask, vault: AgentVault | None) -> None:
         writer = _StepWriter(self._store, run.agent_id)
 
         async def on_step(step: AgentStep) -> None:
@@ -304,6 +310,7 @@ class AgentService:
                 on_step=on_step,
                 stop=run.stop,
                 file_roots=(uploads_folder(self._settings.home, run.tenant),),
+                vault=vault,
             )
         except asyncio.CancelledError:
             # Only this service cancels a run, after the stop grace period ran out.
@@ -349,7 +356,7 @@ class AgentService:
                 "state": outcome.state,
                 "success": outcome.success,
                 "answer": outcome.answer,
-                "closed_at": utcnow(),
+                "closed_at": utc_now(),
             }
         )
         try:

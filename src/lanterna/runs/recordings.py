@@ -18,13 +18,13 @@ from pathlib import Path
 from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
+from lanterna.models.time import utc_now
 from lanterna.recording import CaptureOptions, FrameEntry, FrameKind, FrameLog, Recorder
 from lanterna.recording.encode import Replay, encode_mp4
 from lanterna.recording.input import InputEvent, dispatch, out_of_viewport
 from lanterna.recording.retention import RetentionPolicy, enforce
 from lanterna.store import AgentRecord, Store
 from lanterna.store.records import RecordingRecord, RecordingStatus
-from lanterna.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class RecordingService:
             directory=str(directory),
             width=width,
             height=height,
-            started_at=utcnow(),
+            started_at=utc_now(),
         )
         await self._store.recordings.create(record)
         if not on:
@@ -107,7 +107,7 @@ class RecordingService:
             status=RecordingStatus.finished,
             frames=frames.frames,
             bytes=frames.bytes,
-            ended_at=utcnow(),
+            ended_at=utc_now(),
         )
 
     def screenshot(self, session_id: str, kind: FrameKind, label: str | None = None) -> None:

@@ -7,16 +7,17 @@ import secrets
 
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
+from lanterna.models.time import utc_now
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
 from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
 from lanterna.runs.sessions import SHUTDOWN, SessionService
+from lanterna.runs.vaults import SecretCipher, VaultService, load_key
 from lanterna.store import Store
 from lanterna.store.downloads import DownloadStorage
 from lanterna.store.profiles import ProfileStates
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import UploadStorage
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Runtime:
         self.link_secret = secrets.token_bytes(32)  # signs download links; they die with the process
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
+        self.vaults = VaultService(store, SecretCipher(load_key(settings)))
         self.connections = ConnectionRegistry()
         self.uploads = UploadStorage(
             settings.home,
@@ -70,7 +72,7 @@ class Runtime:
         try:
             agents = await store.agents.mark_running_as_closed()
             sessions = await store.sessions.mark_active_as_closed(RESTARTED)
-            await store.recordings.mark_recording_as_finished(utcnow())
+            await store.recordings.mark_recording_as_finished(utc_now())
             if sessions or agents:
                 log.info(
                     "closed %d sessions and %d agents left running by a previous process", sessions, agents

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +26,7 @@ from lanterna.models.actions import Action, ExecutionResult, Scrape
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
+from lanterna.models.time import utc_now
 from lanterna.perception.observe import observe as observe_page
 from lanterna.reasoners.extraction import LlmExtractor
 from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
@@ -35,7 +37,6 @@ from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
 from lanterna.store.downloads import DownloadStorage, list_plain_files
-from lanterna.store.tables import utcnow
 from lanterna.store.uploads import read_plain_file, uploads_folder
 from lanterna.wire import (
     Cookie,
@@ -164,7 +165,7 @@ class SessionService:
                 self.profiles.detach(tenant, profile, session_id)
                 await self._pool.release(browser, "could not load its profile")
                 raise
-        now = utcnow()
+        now = utc_now()
         record = SessionRecord(
             id=session_id,
             tenant=tenant,
@@ -207,7 +208,7 @@ class SessionService:
                     session_id,
                     status="closed",
                     error="its browser is no longer running",
-                    closed_at=utcnow(),
+                    closed_at=utc_now(),
                     only_if_active=True,
                 )
                 or record
@@ -258,7 +259,7 @@ class SessionService:
                 browser.id,
                 status=status,
                 error=error,
-                closed_at=utcnow(),
+                closed_at=utc_now(),
                 last_accessed_at=browser.last_active_at,
                 only_if_active=True,
             )
@@ -356,7 +357,8 @@ class SessionService:
             if self.recordings is not None:  # the previous action's screenshot shows its own page
                 await self.recordings.settle(session_id)
             extractor = self._extractor(action) if isinstance(action, Scrape) else None
-            result = await execute_action(browser, action, file_roots=(uploads,), extractor=extractor)
+            scraper = functools.partial(scrape_page, extractor=extractor)
+            result = await execute_action(browser, action, file_roots=(uploads,), scraper=scraper)
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)

@@ -10,6 +10,7 @@ from markdownify import markdownify
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
+from lanterna.browser.errors import first_line
 from lanterna.errors import InvalidRequestError, LanternaError
 from lanterna.models.actions import Scrape
 from lanterna.models.scrape import DataSpace, ImageData, StructuredData
@@ -124,7 +125,7 @@ async def scrape_page(page: Page, request: Scrape, extractor: StructuredExtracto
             f"the page did not answer within {EXTRACT_TIMEOUT_S:.0f} s (a script may be blocking it)"
         ) from exc
     except PlaywrightError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         if request.selector and ("SyntaxError" in message or "not a valid selector" in message):
             raise InvalidRequestError(
                 f"'{request.selector}' is not a valid CSS selector for scrape; give a CSS selector"

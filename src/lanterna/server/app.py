@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, WebSocket
@@ -14,12 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lanterna.config import Settings, get_settings
-from lanterna.demo.site import STATIC_DIR as DEMO_SHOP_DIR
 from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp, dashboard
 from lanterna.server.errors import install_error_handlers, refuse_websocket
 from lanterna.server.limits import RequestLimits
-from lanterna.server.routes import agents, profiles, recording, sessions, storage
+from lanterna.server.routes import agents, personas, profiles, recording, sessions, storage, vaults
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,12 @@ def _version() -> str:
         return "0.0.0"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The lanterna API. Its lifespan builds the runtime and, at shutdown, closes every session."""
+def create_app(settings: Settings | None = None, static_sites: Mapping[str, Path] | None = None) -> FastAPI:
+    """The lanterna API. Its lifespan builds the runtime and, at shutdown, closes every session.
+
+    ``static_sites`` maps a path prefix to a folder served as-is (the CLI mounts the demo shop
+    at ``/demo``, so examples and first tasks have a page to work on with no internet).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -87,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(agents.router)
     app.include_router(storage.router)
+    app.include_router(vaults.router)
+    app.include_router(personas.router)
     app.include_router(profiles.router)
     app.include_router(cdp.router)
 
@@ -95,14 +101,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unknown_websocket(websocket: WebSocket, path: str) -> None:
         await refuse_websocket(websocket, 404, f"no WebSocket endpoint at /{path}; {WEBSOCKET_ENDPOINTS}")
 
-    # The demo shop, so examples and first tasks have a page to work on with no internet.
-    app.mount("/demo", StaticFiles(directory=DEMO_SHOP_DIR, html=True), name="demo")
+    for prefix, folder in (static_sites or {}).items():
+        app.mount(prefix, StaticFiles(directory=folder, html=True), name=prefix.strip("/"))
     app.add_middleware(RequestLimits)
     app.add_middleware(CollapseSlashes)  # added last: runs first
     return app
 
 
-def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
+def serve(
+    settings: Settings | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    static_sites: Mapping[str, Path] | None = None,
+) -> None:
     """Run the API with uvicorn until SIGINT/SIGTERM, then close every session and browser."""
     settings = settings or get_settings()
     # The bound port is the one pages must not reach (the egress policy protects it).
@@ -110,7 +121,7 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         update={"host": host or settings.host, "port": settings.port if port is None else port}
     )
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, static_sites),
         host=settings.host,
         port=settings.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

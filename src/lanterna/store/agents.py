@@ -9,9 +9,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.time import utc_now
 from lanterna.store.records import AgentRecord
 from lanterna.store.sessions import bump_offset
-from lanterna.store.tables import AgentRow, AgentStepRow, SessionRow, utcnow
+from lanterna.store.tables import AgentRow, AgentStepRow, SessionRow
 
 
 def _record(row: AgentRow) -> AgentRecord:
@@ -53,7 +54,7 @@ class AgentRepository:
 
     async def add_step(self, agent_id: str, step: AgentStep) -> int:
         """Persist one step; it also advances the session's offset. Returns the step's number (1-based)."""
-        now = utcnow()
+        now = utc_now()
         async with self._sessionmaker.begin() as db:
             session_id = await db.scalar(select(AgentRow.session_id).where(AgentRow.id == agent_id))
             if session_id is None:
@@ -101,7 +102,7 @@ class AgentRepository:
                     state=state.value,
                     success=success,
                     answer=answer,
-                    closed_at=closed_at or utcnow(),
+                    closed_at=closed_at or utc_now(),
                 )
                 .returning(AgentRow.id)
             )
@@ -138,7 +139,7 @@ class AgentRepository:
                     state=AgentState.failed.value,
                     success=False,
                     answer=answer,
-                    closed_at=utcnow(),
+                    closed_at=utc_now(),
                 )
                 .returning(AgentRow.id)
             )

@@ -16,6 +16,7 @@ from lanterna.store.keys import KeyRepository
 from lanterna.store.profiles import ProfileRepository
 from lanterna.store.recordings import RecordingRepository
 from lanterna.store.sessions import SessionRepository
+from lanterna.store.vaults import VaultRepository
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -67,6 +68,7 @@ class Store:
         self.agents = AgentRepository(sessionmaker)
         self.recordings = RecordingRepository(sessionmaker)
         self.profiles = ProfileRepository(sessionmaker)
+        self.vaults = VaultRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:

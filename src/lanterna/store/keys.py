@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lanterna.errors import InvalidRequestError, NotFoundError
 from lanterna.models.keys import ApiKeyInfo
-from lanterna.store.tables import ApiKeyRow, utcnow
+from lanterna.models.time import utc_now
+from lanterna.store.tables import ApiKeyRow
 
 KEY_PREFIX = "lt_"
 PREFIX_LENGTH = 11  # "lt_" + 8 characters: enough to tell keys apart in listings
@@ -47,7 +48,7 @@ class KeyRepository:
                     name=name,
                     prefix=plaintext[:PREFIX_LENGTH],
                     hash=digest,
-                    created_at=utcnow(),
+                    created_at=utc_now(),
                     revoked_at=None,
                 )
                 db.add(row)
@@ -104,7 +105,7 @@ class KeyRepository:
                 )
             row = rows[0]
             if row.revoked_at is None:
-                row.revoked_at = utcnow()
+                row.revoked_at = utc_now()
             return _info(row)
 
 

@@ -21,7 +21,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lanterna.models.profiles import PROFILE_ID, Profile
-from lanterna.store.tables import ProfileRow, utcnow
+from lanterna.models.time import utc_now
+from lanterna.store.tables import ProfileRow
 
 _TENANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_STATE_BYTES = 20 * 1024 * 1024
@@ -47,7 +48,7 @@ class ProfileRepository:
         self._sessionmaker = sessionmaker
 
     async def create(self, tenant: str, name: str | None) -> Profile:
-        now = utcnow()
+        now = utc_now()
         row = ProfileRow(
             id=new_profile_id(),
             tenant=tenant,
@@ -88,7 +89,7 @@ class ProfileRepository:
             await db.execute(
                 update(ProfileRow)
                 .where(ProfileRow.id == profile_id, ProfileRow.tenant == tenant)
-                .values(updated_at=utcnow(), persisted_domains=domains)
+                .values(updated_at=utc_now(), persisted_domains=domains)
             )
 
     async def delete(self, tenant: str, profile_id: str) -> bool:

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lanterna.models.actions import ExecutionResult
 from lanterna.models.status import SessionStatus
+from lanterna.models.time import utc_now
 from lanterna.store.records import SessionRecord
-from lanterna.store.tables import SessionActionRow, SessionRow, utcnow
+from lanterna.store.tables import SessionActionRow, SessionRow
 
 _UNSET: object = object()
 
@@ -101,7 +102,7 @@ class SessionRepository:
 
     async def add_action(self, session_id: str, result: ExecutionResult) -> int:
         """Persist one executed action; returns the session's new offset (the action's position)."""
-        now = utcnow()
+        now = utc_now()
         async with self._sessionmaker.begin() as db:
             offset = await bump_offset(db, session_id, now)
             db.add(
@@ -127,7 +128,7 @@ class SessionRepository:
             result = await db.execute(
                 update(SessionRow)
                 .where(SessionRow.status == "active")
-                .values(status="closed", closed_at=utcnow(), error=error)
+                .values(status="closed", closed_at=utc_now(), error=error)
                 .returning(SessionRow.id)
             )
             return len(result.all())

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -38,10 +39,6 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -143,3 +140,27 @@ class ProfileRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     persisted_domains: Mapped[list[str]] = mapped_column(JSON)
+
+
+class VaultRow(Base):
+    """A tenant's vault. Its secrets are in ``vault_secrets``, AES-GCM encrypted."""
+
+    __tablename__ = "vaults"
+    __table_args__ = (Index("ix_vaults_tenant_created", "tenant", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class VaultSecretRow(Base):
+    """One encrypted secret of a vault: a site's credentials (``site`` is the host) or the card
+    (``site`` is empty). ``sealed`` is nonce + ciphertext, bound to the vault id and site."""
+
+    __tablename__ = "vault_secrets"
+
+    vault_id: Mapped[str] = mapped_column(ForeignKey("vaults.id", ondelete="CASCADE"), primary_key=True)
+    site: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime]

@@ -33,7 +33,8 @@ async def start_agent(
 ) -> AgentStatusResponse:
     """Start an agent on one of your sessions. It runs in the background: follow it with
     ``GET /agents/{id}`` or the WebSocket ``/agents/{id}/debug/logs``."""
-    return await runtime.agents.start(tenant, request)
+    vault = await runtime.vaults.for_agent(tenant, request.vault_id) if request.vault_id else None
+    return await runtime.agents.start(tenant, request, vault=vault)
 
 
 @router.get("", response_model=Page[AgentStatusResponse])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, WebSocket
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from lanterna.errors import LanternaError
+from lanterna.errors import LanternaError, validation_details
 from lanterna.recording import FrameEntry
 from lanterna.recording.encode import Replay
 from lanterna.recording.input import InputMessage
@@ -157,7 +157,7 @@ async def _receive(
                 event = InputMessage.model_validate_json(text).input
                 await recordings.send_input(tenant, session_id, event)
             except ValidationError as exc:
-                problem = "invalid input: " + "; ".join(e["msg"] for e in exc.errors()[:3])
+                problem = "invalid input: " + validation_details(exc)
             except LanternaError as exc:
                 problem = exc.message
             except Exception as exc:  # the tab went away under the event
