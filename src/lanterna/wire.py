@@ -274,6 +274,44 @@ class EgressLog(BaseModel):
     refused: list[EgressEntryOut]
 
 
+# --- profiles -----------------------------------------------------------------------------------
+
+
+class ProfileCreateRequest(BaseModel):
+    """``POST /profiles/create``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class ProfileResponse(BaseModel):
+    """A profile as notte's client reads it."""
+
+    profile_id: str
+    name: str | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    persisted_domains: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileResponse:
+        return cls.model_validate(profile.model_dump(exclude={"tenant"}))
+
+
+class ProfileDeleteResponse(BaseModel):
+    """``DELETE /profiles/{id}``: ``success`` and ``message``, as notte's client reads them."""
+
+    success: bool
+    message: str
+
+
+class FileLinkResponse(BaseModel):
+    """``GET /storage/{session_id}/downloads/{name}``: a short-lived link that needs no API key."""
+
+    url: str
+
+
 # --- vaults -------------------------------------------------------------------------------------
 # Bodies of /vaults/...; the secrets inside are the shared models of lanterna.models.vault.
 
@@ -312,41 +350,3 @@ class VaultCardResponse(BaseModel):
 class VaultStatusResponse(BaseModel):
     status: Literal["success", "failure"] = "success"
     message: str = ""
-
-
-# --- profiles -----------------------------------------------------------------------------------
-
-
-class ProfileCreateRequest(BaseModel):
-    """``POST /profiles/create``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-
-
-class ProfileResponse(BaseModel):
-    """A profile as notte's client reads it."""
-
-    profile_id: str
-    name: str | None = None
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-    persisted_domains: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def of(cls, profile: Profile) -> ProfileResponse:
-        return cls.model_validate(profile.model_dump(exclude={"tenant"}))
-
-
-class ProfileDeleteResponse(BaseModel):
-    """``DELETE /profiles/{id}``: ``success`` and ``message``, as notte's client reads them."""
-
-    success: bool
-    message: str
-
-
-class FileLinkResponse(BaseModel):
-    """``GET /storage/{session_id}/downloads/{name}``: a short-lived link that needs no API key."""
-
-    url: str

@@ -67,8 +67,8 @@ class Store:
         self.sessions = SessionRepository(sessionmaker)
         self.agents = AgentRepository(sessionmaker)
         self.recordings = RecordingRepository(sessionmaker)
-        self.vaults = VaultRepository(sessionmaker)
         self.profiles = ProfileRepository(sessionmaker)
+        self.vaults = VaultRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:

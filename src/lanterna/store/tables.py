@@ -130,6 +130,18 @@ class RecordingRow(Base):
     ended_at: Mapped[datetime | None]
 
 
+class ProfileRow(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (Index("ix_profiles_tenant_created", "tenant", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    persisted_domains: Mapped[list[str]] = mapped_column(JSON)
+
+
 class VaultRow(Base):
     """A tenant's vault. Its secrets are in ``vault_secrets``, AES-GCM encrypted."""
 
@@ -152,15 +164,3 @@ class VaultSecretRow(Base):
     site: Mapped[str] = mapped_column(String(1024), primary_key=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime]
-
-
-class ProfileRow(Base):
-    __tablename__ = "profiles"
-    __table_args__ = (Index("ix_profiles_tenant_created", "tenant", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    persisted_domains: Mapped[list[str]] = mapped_column(JSON)
