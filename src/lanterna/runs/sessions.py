@@ -35,8 +35,8 @@ from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
-from lanterna.store.downloads import DownloadStorage, list_plain_files
-from lanterna.store.uploads import read_plain_file, uploads_folder
+from lanterna.store.downloads import DownloadStorage
+from lanterna.store.uploads import list_plain_files, read_plain_file, uploads_folder
 from lanterna.wire import (
     Cookie,
     ObserveRequest,

@@ -11,11 +11,10 @@ import contextlib
 import os
 import re
 import secrets
-import stat
 from pathlib import Path
 
 from lanterna.models.files import FileInfo
-from lanterna.store.uploads import file_info, name_problem, read_plain_file, uploads_folder
+from lanterna.store.uploads import list_plain_files, read_plain_file, uploads_folder
 
 _SESSION = re.compile(r"[0-9a-f-]{36}")
 
@@ -53,25 +52,6 @@ class DownloadStorage:
 
     def read(self, tenant: str, session_id: str, name: str) -> bytes | None:
         return read_plain_file(self.folder(tenant, session_id), name, self.max_file_bytes)
-
-
-def list_plain_files(folder: Path) -> list[FileInfo]:
-    """Regular files with allowed names directly in ``folder`` (symlinks left out), by name."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return []
-    try:
-        found = []
-        for name in sorted(os.listdir(fd)):
-            if name_problem(name) is not None:
-                continue
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode):
-                found.append(file_info(name, info))
-        return found
-    finally:
-        os.close(fd)
 
 
 def _write(folder: Path, name: str, content: bytes) -> None:

@@ -83,6 +83,23 @@ def read_plain_file(folder: Path, name: str, max_bytes: int) -> bytes | None:
         return None
 
 
+def list_plain_files(folder: Path) -> list[FileInfo]:
+    """Regular files with allowed names directly in ``folder`` (symlinks left out), by name;
+    nothing when ``folder`` is missing or is itself a symlink."""
+    try:
+        with _folder(folder) as dir_fd:
+            found = []
+            for name in sorted(os.listdir(dir_fd)):
+                if name_problem(name) is not None:
+                    continue
+                info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode):
+                    found.append(file_info(name, info))
+            return found
+    except OSError:
+        return []
+
+
 def file_info(name: str, info: os.stat_result) -> FileInfo:
     return FileInfo(
         name=name,
@@ -116,18 +133,7 @@ class UploadStorage:
 
     def list(self, tenant: str) -> list[FileInfo]:
         """The tenant's files, by name (symlinks and anything not a regular file left out)."""
-        try:
-            with _folder(self.folder(tenant)) as dir_fd:
-                found = []
-                for name in sorted(os.listdir(dir_fd)):
-                    if name_problem(name) is not None:
-                        continue
-                    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                    if stat.S_ISREG(info.st_mode):
-                        found.append(file_info(name, info))
-                return found
-        except FileNotFoundError:
-            return []
+        return list_plain_files(self.folder(tenant))
 
     async def save(self, tenant: str, name: str, chunks: AsyncIterator[bytes]) -> FileInfo:
         """Store ``chunks`` as ``name`` (replacing a file of that name) within the caps.
