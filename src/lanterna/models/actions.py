@@ -147,6 +147,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "drag": {"type": "drag", "selector": "#list li", "target": "#list li:last-child"},
     "select_text": {"type": "select_text", "selector": "p.intro", "text": "brown fox"},
     "type_text": {"type": "type_text", "selector": "#terminal", "value": "ls", "press_enter": True},
+    "form_fill": {"type": "form_fill", "value": {"email": "ada@example.com", "city": "London"}},
+    "multi_factor_fill": {"type": "multi_factor_fill", "id": "I3", "value": "[[vault:totp]]"},
+    "fallback_fill": {"type": "fallback_fill", "selector": "#card-number", "value": "4242 4242"},
+    "captcha_solve": {"type": "captcha_solve", "captcha_type": "recaptcha"},
+    "help": {"type": "help", "reason": "the site asks for a phone call"},
+    "email_read": {"type": "email_read", "limit": 5, "only_unread": True},
+    "sms_read": {"type": "sms_read", "limit": 1},
 }
 
 
