@@ -23,8 +23,13 @@ _FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and part headers around
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key"},
+}
+_SENT_FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "Over the per-file or per-key size or file-count cap"},
     422: {"model": ErrorBody, "description": "Not an allowed file name, no 'file' part, no Content-Length"},
+}
+_NO_SESSION: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such session of yours, or no such file of it"},
 }
 
 router = APIRouter(prefix="/storage", tags=["storage"], responses=_ERRORS)
@@ -51,7 +56,7 @@ async def _file_content(request: Request, max_bytes: int, too_large: str) -> Asy
     return _parts(file)
 
 
-@router.post("/uploads/{name:path}", response_model=FileUploadResponse)
+@router.post("/uploads/{name:path}", response_model=FileUploadResponse, responses=_SENT_FILE_ERRORS)
 async def upload(name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant) -> FileUploadResponse:
     """Store a file under ``name`` for ``upload_file`` (which then takes ``file_path: name``).
 
@@ -89,18 +94,18 @@ def _no_download(session_id: str, name: str) -> NotFoundError:
     )
 
 
-@router.get("/{session_id}/downloads", response_model=FileListResponse)
+@router.get("/{session_id}/downloads", response_model=FileListResponse, responses=_NO_SESSION)
 async def list_downloads(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> FileListResponse:
     """The files the session downloaded; kept after it ends (until retention)."""
     return FileListResponse(files=await runtime.sessions.downloaded_files(tenant, session_id))
 
 
-@router.get("/{session_id}/downloads/{name:path}", response_model=FileLinkResponse)
+@router.get("/{session_id}/downloads/{name:path}", response_model=FileLinkResponse, responses=_NO_SESSION)
 async def download_link(
     session_id: str, name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant
 ) -> FileLinkResponse:
-    """A link to one downloaded file, valid for 10 minutes and without an API key (as notte's
-    ``client.files.download`` fetches it)."""
+    """A link to one downloaded file, valid for 10 minutes (across a server restart too) and
+    without an API key (as notte's ``client.files.download`` fetches it)."""
     if (
         name_problem(name) is not None
         or await runtime.sessions.downloaded_file(tenant, session_id, name) is None
@@ -117,8 +122,9 @@ async def download_link(
     "/{session_id}/downloads/{name:path}",
     response_model=FileUploadResponse,
     responses={
-        404: {"model": ErrorBody, "description": "No such session of yours"},
-        409: {"model": ErrorBody, "description": "The session has ended"},
+        **_SENT_FILE_ERRORS,
+        **_NO_SESSION,
+        409: {"model": ErrorBody, "description": "The session has ended; its downloads are final"},
     },
 )
 async def add_download(
