@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -235,3 +236,26 @@ async def test_a_sent_download_that_does_not_fit_the_tenants_cap_is_refused(tmp_
     assert added.size == 50 and (live / "small.bin").stat().st_mode & 0o777 == 0o600
     # another tenant has its own room
     assert (await storage.add("tenant-b", _SESSION_B, tmp_path, "b.bin", content(240))).size == 240
+
+
+async def test_the_server_applies_download_retention_and_the_tenant_cap(tmp_path: Path) -> None:
+    settings = {
+        "LANTERNA_DOWNLOAD_RETENTION_HOURS": "0.002",  # 7.2 s
+        "LANTERNA_DOWNLOAD_RETENTION_INTERVAL_S": "0.2",
+        "LANTERNA_DOWNLOAD_MAX_TENANT_MB": "0.001",  # 1048 bytes
+    }
+    with launch_server(tmp_path / "home", extra_env=settings) as server:
+        async with server.client() as api:
+            async with started_session(api) as session_id:
+                over = await api.post(f"/storage/{session_id}/downloads/big.bin", content=b"b" * 2000)
+                assert over.status_code == 413, over.text
+                assert "may total 1048 bytes" in over.json()["message"]
+                sent = await api.post(f"/storage/{session_id}/downloads/brief.txt", content=b"soon gone")
+                assert sent.status_code == 200, sent.text
+            listed = (await api.get(f"/storage/{session_id}/downloads")).json()["files"]
+            assert [f["name"] for f in listed] == ["brief.txt"]
+            deadline = asyncio.get_running_loop().time() + 30
+            while (await api.get(f"/storage/{session_id}/downloads")).json()["files"]:
+                assert asyncio.get_running_loop().time() < deadline, "retention never removed the download"
+                await asyncio.sleep(0.2)
+        assert not list((tmp_path / "home" / "storage").glob("*/downloads/*/brief.txt"))
