@@ -49,6 +49,9 @@ def test_notte_upload_downloaded_file_adds_to_the_sessions_downloads(
     fetched = tmp_path / "fetched"
     out = notte.run(
         f"""
+        import asyncio
+        import os
+        os.environ["NOTTE_CACHE_DIR"] = {str(tmp_path / "cache")!r}  # where get_file saves
         from notte_sdk import NotteClient
 
         client = NotteClient()
@@ -57,7 +60,12 @@ def test_notte_upload_downloaded_file_adds_to_the_sessions_downloads(
         with client.Session(storage=storage) as session:
             sent = client.files.upload_downloaded_file(session.session_id, {str(local)!r})
             out["success"] = sent.success
+            second = {str(local.parent / "second.txt")!r}
+            open(second, "wb").write(b"second file")
+            out["set_file"] = asyncio.run(storage.set_file(second))  # the storage object's way
             out["listed"] = [f.name for f in storage.list_downloaded_files()]
+            got = asyncio.run(storage.get_file("second.txt"))
+            out["got"] = open(got, "rb").read().decode() if got else None
             out["session_id"] = sid = session.session_id
             try:
                 client.files.upload_downloaded_file(sid, {str(local)!r}, upload_file_name=".env")
@@ -73,8 +81,9 @@ def test_notte_upload_downloaded_file_adds_to_the_sessions_downloads(
         emit(out)
         """
     )
-    assert out["success"] is True
-    assert out["listed"] == ["receipt.txt"]
+    assert out["success"] is True and out["set_file"] is True
+    assert out["listed"] == ["receipt.txt", "second.txt"]
+    assert out["got"] == "second file" and (tmp_path / "cache" / "downloads" / "second.txt").exists()
     assert "not an allowed file name" in out["traversal"]
     assert out["fetched"] is True and (fetched / "receipt.txt").read_bytes() == b"paid in full"
     assert "closed" in out["after"]
