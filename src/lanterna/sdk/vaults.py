@@ -5,77 +5,98 @@ Start an agent with the vault's id (``vault_id``); it sees placeholders, never t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
-
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard, VaultInfo
-from lanterna.wire import (
-    Page,
-    VaultCardResponse,
-    VaultCredentialsListResponse,
-    VaultCredentialsResponse,
-    VaultStatusResponse,
-)
-
-if TYPE_CHECKING:
-    from lanterna.sdk.client import Client
+from lanterna.sdk.api import Context
 
 
-class VaultsApi:
-    """Create, list, open and delete your vaults."""
+class AsyncVault:
+    """One vault, awaited; every call goes to the server (nothing secret is cached here)."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, context: Context, vault_id: str) -> None:
+        self._api = context.api
+        self.vault_id = vault_id
 
-    def create(self, name: str = "default") -> Vault:
-        call = self._client._transport.call(VaultInfo, "POST", "/vaults/create", json_body={"name": name})
-        return Vault(self._client, self._client._loop.run_sync(call).vault_id)
+    async def add_credentials(self, url: str, credentials: Credentials) -> None:
+        await self._api.add_credentials(self.vault_id, url, credentials)
 
-    def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
-        params: dict[str, str | int] = {"page": page, "page_size": page_size}
-        call = self._client._transport.call(Page[VaultInfo], "GET", "/vaults", params=params)
-        return self._client._loop.run_sync(call).items
+    async def get_credentials(self, url: str) -> Credentials:
+        return await self._api.credentials(self.vault_id, url)
+
+    async def list_credentials(self) -> list[CredentialSite]:
+        return await self._api.list_credentials(self.vault_id)
+
+    async def delete_credentials(self, url: str) -> None:
+        await self._api.delete_credentials(self.vault_id, url)
+
+    async def set_credit_card(self, card: CreditCard) -> None:
+        await self._api.set_credit_card(self.vault_id, card)
+
+    async def get_credit_card(self) -> CreditCard:
+        return await self._api.credit_card(self.vault_id)
+
+    async def delete_credit_card(self) -> None:
+        await self._api.delete_credit_card(self.vault_id)
+
+    async def delete(self) -> None:
+        await self._api.delete_vault(self.vault_id)
 
 
 class Vault:
     """One vault; every call goes to the server (nothing secret is cached here)."""
 
-    def __init__(self, client: Client, vault_id: str) -> None:
-        self._client = client
+    def __init__(self, context: Context, vault_id: str) -> None:
+        self._context = context
+        self._core = AsyncVault(context, vault_id)
         self.vault_id = vault_id
-        self._path = f"/vaults/{quote(vault_id, safe='')}"
-
-    def _call(self, model: type, method: str, suffix: str = "", **kwargs: object) -> object:
-        call: Any = self._client._transport.call(model, method, self._path + suffix, **kwargs)  # type: ignore[arg-type]
-        return self._client._loop.run_sync(call)
 
     def add_credentials(self, url: str, credentials: Credentials) -> None:
-        body = {"url": url, "credentials": credentials.model_dump(exclude_none=True)}
-        self._call(VaultStatusResponse, "POST", "/credentials", json_body=body)
+        self._context.block(self._core.add_credentials(url, credentials))
 
     def get_credentials(self, url: str) -> Credentials:
-        got = self._call(VaultCredentialsResponse, "GET", "/credentials", params={"url": url})
-        assert isinstance(got, VaultCredentialsResponse)
-        return got.credentials
+        return self._context.block(self._core.get_credentials(url))
 
     def list_credentials(self) -> list[CredentialSite]:
-        got = self._call(VaultCredentialsListResponse, "GET")
-        assert isinstance(got, VaultCredentialsListResponse)
-        return got.credentials
+        return self._context.block(self._core.list_credentials())
 
     def delete_credentials(self, url: str) -> None:
-        self._call(VaultStatusResponse, "DELETE", "/credentials", params={"url": url})
+        self._context.block(self._core.delete_credentials(url))
 
     def set_credit_card(self, card: CreditCard) -> None:
-        self._call(VaultStatusResponse, "POST", "/card", json_body={"credit_card": card.model_dump()})
+        self._context.block(self._core.set_credit_card(card))
 
     def get_credit_card(self) -> CreditCard:
-        got = self._call(VaultCardResponse, "GET", "/card")
-        assert isinstance(got, VaultCardResponse)
-        return got.credit_card
+        return self._context.block(self._core.get_credit_card())
 
     def delete_credit_card(self) -> None:
-        self._call(VaultStatusResponse, "DELETE", "/card")
+        self._context.block(self._core.delete_credit_card())
 
     def delete(self) -> None:
-        self._call(VaultStatusResponse, "DELETE")
+        self._context.block(self._core.delete())
+
+
+class AsyncVaultsApi:
+    """Create and list your vaults (awaited)."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    async def create(self, name: str = "default") -> AsyncVault:
+        info = await self._context.api.create_vault(name)
+        return AsyncVault(self._context, info.vault_id)
+
+    async def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
+        return await self._context.api.list_vaults(page=page, page_size=page_size)
+
+
+class VaultsApi:
+    """Create and list your vaults."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    def create(self, name: str = "default") -> Vault:
+        info = self._context.block(self._context.api.create_vault(name))
+        return Vault(self._context, info.vault_id)
+
+    def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
+        return self._context.block(self._context.api.list_vaults(page=page, page_size=page_size))
