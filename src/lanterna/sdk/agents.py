@@ -21,6 +21,7 @@ from lanterna.errors import ConflictError, InvalidRequestError
 from lanterna.models.agent import AgentStep
 from lanterna.sdk.api import Context
 from lanterna.sdk.base import error_for, validate_request
+from lanterna.sdk.blocking import awaiting, blocking
 from lanterna.sdk.polling import poll_until_done
 from lanterna.sdk.results import AgentResult, AgentStatus, format_outcome, format_step
 from lanterna.sdk.sessions import AnySession, AsyncSession, core_of, schema_of
@@ -378,30 +379,11 @@ class Agent:
     def last_status(self) -> AgentStatus | None:
         return self.core.last_status
 
-    def start(
-        self,
-        task: str,
-        *,
-        url: str | None = None,
-        response_format: ResponseFormat = None,
-        session_offset: int | None = None,
-    ) -> AgentStatus:
-        """Launch the agent and return at once (``status == "active"``)."""
-        return self.context.block(
-            self.core.start(task, url=url, response_format=response_format, session_offset=session_offset)
-        )
-
-    async def astart(
-        self,
-        task: str,
-        *,
-        url: str | None = None,
-        response_format: ResponseFormat = None,
-        session_offset: int | None = None,
-    ) -> AgentStatus:
-        return await self.context.run(
-            self.core.start(task, url=url, response_format=response_format, session_offset=session_offset)
-        )
+    start, astart = blocking(AsyncAgent.start), awaiting(AsyncAgent.start)
+    status, astatus = blocking(AsyncAgent.status), awaiting(AsyncAgent.status)
+    stop, astop = blocking(AsyncAgent.stop), awaiting(AsyncAgent.stop)
+    wait, wait_async = blocking(AsyncAgent.wait), awaiting(AsyncAgent.wait)
+    watch_logs = awaiting(AsyncAgent.watch_logs)
 
     def run(
         self,
@@ -441,37 +423,6 @@ class Agent:
         )
         return self.context.run(work)
 
-    def wait(
-        self,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
-        log: bool = False,
-        on_step: StepHandler | None = None,
-    ) -> AgentResult:
-        """Block until the agent ends, polling its status; ``TimeoutError`` after ``timeout`` seconds."""
-        return self.context.block(self.core.wait(timeout=timeout, log=log, on_step=on_step))
-
-    async def wait_async(
-        self,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
-        log: bool = False,
-        on_step: StepHandler | None = None,
-    ) -> AgentResult:
-        """Async ``wait`` (``await`` is a keyword, hence the name)."""
-        return await self.context.run(self.core.wait(timeout=timeout, log=log, on_step=on_step))
-
-    def status(self) -> AgentStatus:
-        """Current status: ``status`` active/closed, ``state``, ``steps`` so far, ``success``, ``answer``."""
-        return self.context.block(self.core.status())
-
-    async def astatus(self) -> AgentStatus:
-        return await self.context.run(self.core.status())
-
-    async def watch_logs(self, log: bool = True) -> AgentStatus:
-        """Follow the agent's live log until it ends (printing each step if ``log``); its final status."""
-        return await self.context.run(self.core.watch_logs(log=log))
-
     async def steps(self) -> AsyncIterator[AgentStep]:
         """Each step of the started agent as it happens, until it ends (see ``AsyncAgent.steps``)."""
         caller = asyncio.get_running_loop()
@@ -494,13 +445,6 @@ class Agent:
                 follower.cancel()
                 with contextlib.suppress(BaseException):
                     await follower
-
-    def stop(self) -> AgentStatus:
-        """Stop the agent; its current action finishes first. Idempotent."""
-        return self.context.block(self.core.stop())
-
-    async def astop(self) -> AgentStatus:
-        return await self.context.run(self.core.stop())
 
 
 Strategy = Literal["first_success", "all_finished"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -108,7 +108,6 @@ class Call(Generic[M]):
     params: dict[str, Any] | None = None
     json_body: Any = None
     content: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -22,6 +22,7 @@ from lanterna.errors import InvalidRequestError, LanternaError
 from lanterna.sdk import agents, fallback, sessions, vaults
 from lanterna.sdk.api import Api, Context
 from lanterna.sdk.base import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT_S, ClientSettings
+from lanterna.sdk.blocking import blocking
 from lanterna.sdk.loop import BackgroundLoop
 from lanterna.sdk.profiles import AsyncProfilesApi, ProfilesApi
 from lanterna.sdk.results import AgentStatus
@@ -344,23 +345,13 @@ class SessionsApi:
     """``client.sessions``: sessions by id, without a ``Session`` object."""
 
     def __init__(self, context: Context) -> None:
-        self._context = context
-        self._core = AsyncSessionsApi(context)
+        self.context = context
+        self.core = AsyncSessionsApi(context)
 
-    def list(self, *, only_active: bool = True, page: int = 1, page_size: int = 20) -> list[SessionResponse]:
-        """Sessions of this API key, newest first (``only_active=False`` includes closed ones)."""
-        return self._context.block(self._core.list(only_active=only_active, page=page, page_size=page_size))
-
-    def get(self, session_id: str) -> SessionResponse:
-        return self._context.block(self._core.get(session_id))
-
-    def stop(self, session_id: str) -> SessionResponse:
-        """Stop a session by id (idempotent); returns its closed record."""
-        return self._context.block(self._core.stop(session_id))
-
-    def replay(self, session_id: str) -> bytes:
-        """The stopped session's recording as MP4 bytes (H.264)."""
-        return self._context.block(self._core.replay(session_id))
+    list = blocking(AsyncSessionsApi.list)
+    get = blocking(AsyncSessionsApi.get)
+    stop = blocking(AsyncSessionsApi.stop)
+    replay = blocking(AsyncSessionsApi.replay)
 
 
 class AsyncAgentsApi:
@@ -391,23 +382,13 @@ class AgentsApi:
     """``client.agents``: agents by id, without an ``Agent`` object."""
 
     def __init__(self, context: Context) -> None:
-        self._context = context
-        self._core = AsyncAgentsApi(context)
+        self.context = context
+        self.core = AsyncAgentsApi(context)
 
-    def list(self, *, only_active: bool = True, page: int = 1, page_size: int = 20) -> list[AgentStatus]:
-        """Agents of this API key, newest first (``only_active=False`` includes finished ones)."""
-        return self._context.block(self._core.list(only_active=only_active, page=page, page_size=page_size))
-
-    def status(self, agent_id: str) -> AgentStatus:
-        return self._context.block(self._core.status(agent_id))
-
-    def stop(self, agent_id: str) -> AgentStatus:
-        """Stop an agent by id (it finishes its current action); returns its status."""
-        return self._context.block(self._core.stop(agent_id))
-
-    def replay(self, agent_id: str) -> bytes:
-        """The finished agent's run as MP4 bytes (H.264)."""
-        return self._context.block(self._core.replay(agent_id))
+    list = blocking(AsyncAgentsApi.list)
+    status = blocking(AsyncAgentsApi.status)
+    stop = blocking(AsyncAgentsApi.stop)
+    replay = blocking(AsyncAgentsApi.replay)
 
 
 class AsyncFilesApi:
@@ -443,24 +424,13 @@ class FilesApi:
     """``client.files``: your upload storage. ``upload_file`` actions take these files by name."""
 
     def __init__(self, context: Context) -> None:
-        self._context = context
-        self._core = AsyncFilesApi(context)
+        self.context = context
+        self.core = AsyncFilesApi(context)
 
-    def upload(self, path: str | Path, name: str | None = None) -> FileInfo:
-        """Upload a local file (as ``name``, default its file name); replaces a file of that name."""
-        return self._context.block(self._core.upload(path, name))
-
-    def list(self) -> list[FileInfo]:
-        """Your uploaded files, by name."""
-        return self._context.block(self._core.list())
-
-    def downloads(self, session_id: str) -> builtins.list[FileInfo]:
-        """The files a session downloaded (kept after it ends), by name."""
-        return self._context.block(self._core.downloads(session_id))
-
-    def download(self, session_id: str, name: str) -> bytes:
-        """The content of one of a session's downloads."""
-        return self._context.block(self._core.download(session_id, name))
+    upload = blocking(AsyncFilesApi.upload)
+    list = blocking(AsyncFilesApi.list)
+    downloads = blocking(AsyncFilesApi.downloads)
+    download = blocking(AsyncFilesApi.download)
 
 
 _OPEN_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()

@@ -6,6 +6,7 @@ Start a session from one with ``client.Session(profile={"id": profile.profile_id
 from __future__ import annotations
 
 from lanterna.sdk.api import Context
+from lanterna.sdk.blocking import blocking
 from lanterna.wire import ProfileResponse
 
 
@@ -37,20 +38,10 @@ class ProfilesApi:
     """Create, list, read and delete your profiles."""
 
     def __init__(self, context: Context) -> None:
-        self._context = context
-        self._core = AsyncProfilesApi(context)
+        self.context = context
+        self.core = AsyncProfilesApi(context)
 
-    def create(self, name: str | None = None) -> ProfileResponse:
-        """A new, empty profile (``name`` is for you; it need not be unique)."""
-        return self._context.block(self._core.create(name))
-
-    def get(self, profile_id: str) -> ProfileResponse:
-        return self._context.block(self._core.get(profile_id))
-
-    def list(self, *, name: str | None = None, page: int = 1, page_size: int = 20) -> list[ProfileResponse]:
-        """Your profiles, newest first (``name`` keeps those of that name)."""
-        return self._context.block(self._core.list(name=name, page=page, page_size=page_size))
-
-    def delete(self, profile_id: str) -> bool:
-        """Delete the profile and its saved state; ``True`` once done."""
-        return self._context.block(self._core.delete(profile_id))
+    create = blocking(AsyncProfilesApi.create)
+    get = blocking(AsyncProfilesApi.get)
+    list = blocking(AsyncProfilesApi.list)
+    delete = blocking(AsyncProfilesApi.delete)

@@ -16,6 +16,7 @@ from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace, StructuredData
 from lanterna.sdk.api import Context
 from lanterna.sdk.base import describe_problems, validate_request
+from lanterna.sdk.blocking import awaiting, blocking
 from lanterna.sdk.results import ActionFailedError, ScrapeFailedError
 from lanterna.wire import (
     ObserveRequest,
@@ -325,55 +326,15 @@ class Session:
     def raise_on_failure(self, value: bool | None) -> None:
         self.core.raise_on_failure = value
 
-    def start(self) -> SessionResponse:
-        """Start the session (or, when attached by id, fetch it)."""
-        return self.context.block(self.core.start())
-
-    async def astart(self) -> SessionResponse:
-        return await self.context.run(self.core.start())
-
-    def stop(self) -> None:
-        """Stop the session and its browser. Idempotent."""
-        self.context.block(self.core.stop())
-
-    async def astop(self) -> None:
-        await self.context.run(self.core.stop())
-
-    def status(self) -> SessionResponse:
-        """The session's record: ``status`` is ``active | closed | error | timed_out``."""
-        return self.context.block(self.core.status())
-
-    async def astatus(self) -> SessionResponse:
-        return await self.context.run(self.core.status())
-
-    def observe(self, *, screenshot: bool = False, **options: Any) -> Observation:
-        """The current page: metadata, interactive elements (ids such as ``B1``), text rendering."""
-        return self.context.block(self.core.observe(screenshot=screenshot, **options))
-
-    async def aobserve(self, *, screenshot: bool = False, **options: Any) -> Observation:
-        return await self.context.run(self.core.observe(screenshot=screenshot, **options))
-
-    def execute(
-        self,
-        action: Action | dict[str, Any] | None = None,
-        *,
-        raise_on_failure: bool | None = None,
-        **fields: Any,
-    ) -> ExecutionResult:
-        """Run one action: ``execute(type="click", selector="#buy")``, an action model, or a dict.
-
-        Raises ``ActionFailedError`` on ``success=False`` unless raising on failure is turned off.
-        """
-        return self.context.block(self.core.execute(action, raise_on_failure=raise_on_failure, **fields))
-
-    async def aexecute(
-        self,
-        action: Action | dict[str, Any] | None = None,
-        *,
-        raise_on_failure: bool | None = None,
-        **fields: Any,
-    ) -> ExecutionResult:
-        return await self.context.run(self.core.execute(action, raise_on_failure=raise_on_failure, **fields))
+    start, astart = blocking(AsyncSession.start), awaiting(AsyncSession.start)
+    stop, astop = blocking(AsyncSession.stop), awaiting(AsyncSession.stop)
+    status, astatus = blocking(AsyncSession.status), awaiting(AsyncSession.status)
+    observe, aobserve = blocking(AsyncSession.observe), awaiting(AsyncSession.observe)
+    execute, aexecute = blocking(AsyncSession.execute), awaiting(AsyncSession.execute)
+    scrape_data, ascrape_data = blocking(AsyncSession.scrape_data), awaiting(AsyncSession.scrape_data)
+    ascrape = awaiting(AsyncSession.scrape)
+    cdp_url, acdp_url = blocking(AsyncSession.cdp_url), awaiting(AsyncSession.cdp_url)
+    offset, aoffset = blocking(AsyncSession.offset), awaiting(AsyncSession.offset)
 
     @overload
     def scrape(
@@ -389,30 +350,6 @@ class Session:
         or returns its ``StructuredData`` when ``raise_on_failure=False``.
         """
         return self.context.block(self.core.scrape(raise_on_failure=raise_on_failure, **options))
-
-    async def ascrape(self, *, raise_on_failure: bool = True, **options: Any) -> Any:
-        return await self.context.run(self.core.scrape(raise_on_failure=raise_on_failure, **options))
-
-    def scrape_data(self, **options: Any) -> DataSpace:
-        """Everything a scrape returns: ``markdown``, ``images`` and ``structured`` data."""
-        return self.context.block(self.core.scrape_data(**options))
-
-    async def ascrape_data(self, **options: Any) -> DataSpace:
-        return await self.context.run(self.core.scrape_data(**options))
-
-    def cdp_url(self) -> str:
-        """A WebSocket URL for ``playwright.chromium.connect_over_cdp`` into this session's browser."""
-        return self.context.block(self.core.cdp_url())
-
-    async def acdp_url(self) -> str:
-        return await self.context.run(self.core.cdp_url())
-
-    def offset(self) -> int:
-        """Position in the session's trajectory (actions executed plus agent steps)."""
-        return self.context.block(self.core.offset())
-
-    async def aoffset(self) -> int:
-        return await self.context.run(self.core.offset())
 
     def __enter__(self) -> Session:
         self.start()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard, VaultInfo
 from lanterna.sdk.api import Context
+from lanterna.sdk.blocking import blocking
 
 
 class AsyncVault:
@@ -45,33 +46,18 @@ class Vault:
     """One vault; every call goes to the server (nothing secret is cached here)."""
 
     def __init__(self, context: Context, vault_id: str) -> None:
-        self._context = context
-        self._core = AsyncVault(context, vault_id)
+        self.context = context
+        self.core = AsyncVault(context, vault_id)
         self.vault_id = vault_id
 
-    def add_credentials(self, url: str, credentials: Credentials) -> None:
-        self._context.block(self._core.add_credentials(url, credentials))
-
-    def get_credentials(self, url: str) -> Credentials:
-        return self._context.block(self._core.get_credentials(url))
-
-    def list_credentials(self) -> list[CredentialSite]:
-        return self._context.block(self._core.list_credentials())
-
-    def delete_credentials(self, url: str) -> None:
-        self._context.block(self._core.delete_credentials(url))
-
-    def set_credit_card(self, card: CreditCard) -> None:
-        self._context.block(self._core.set_credit_card(card))
-
-    def get_credit_card(self) -> CreditCard:
-        return self._context.block(self._core.get_credit_card())
-
-    def delete_credit_card(self) -> None:
-        self._context.block(self._core.delete_credit_card())
-
-    def delete(self) -> None:
-        self._context.block(self._core.delete())
+    add_credentials = blocking(AsyncVault.add_credentials)
+    get_credentials = blocking(AsyncVault.get_credentials)
+    list_credentials = blocking(AsyncVault.list_credentials)
+    delete_credentials = blocking(AsyncVault.delete_credentials)
+    set_credit_card = blocking(AsyncVault.set_credit_card)
+    get_credit_card = blocking(AsyncVault.get_credit_card)
+    delete_credit_card = blocking(AsyncVault.delete_credit_card)
+    delete = blocking(AsyncVault.delete)
 
 
 class AsyncVaultsApi:
@@ -92,11 +78,11 @@ class VaultsApi:
     """Create and list your vaults."""
 
     def __init__(self, context: Context) -> None:
-        self._context = context
+        self.context = context
+        self.core = AsyncVaultsApi(context)
 
     def create(self, name: str = "default") -> Vault:
-        info = self._context.block(self._context.api.create_vault(name))
-        return Vault(self._context, info.vault_id)
+        info = self.context.block(self.context.api.create_vault(name))
+        return Vault(self.context, info.vault_id)
 
-    def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
-        return self._context.block(self._context.api.list_vaults(page=page, page_size=page_size))
+    list = blocking(AsyncVaultsApi.list)
