@@ -364,6 +364,13 @@ class Agent:
             use_vision=use_vision,
         )
 
+    @classmethod
+    def of(cls, core: AsyncAgent) -> Agent:
+        """The blocking face of an existing ``AsyncAgent`` (of a blocking client)."""
+        agent = cls.__new__(cls)
+        agent.context, agent.core = core.context, core
+        return agent
+
     def __repr__(self) -> str:
         return f"Agent(agent_id={self.core._agent_id!r}, session_id={self.core._session_id!r})"
 

@@ -221,7 +221,8 @@ class AsyncClient(_BaseClient):
                 result = await client.Agent(session=session).run(task="...")
 
     ``aclose()`` (or leaving ``async with``) stops postponed sessions and closes connections;
-    a closed client refuses calls with ``ClientClosedError``.
+    a closed client refuses calls with ``ClientClosedError``. Its connection pool belongs to the
+    event loop that first used it: make one client per loop (per ``asyncio.run``).
     """
 
     _flavour = "AsyncClient"

@@ -10,9 +10,9 @@ from typing import Any
 
 from lanterna.errors import ConflictError
 from lanterna.models.actions import Action, ExecutionResult
-from lanterna.sdk.agents import AsyncAgent
+from lanterna.sdk.agents import Agent, AsyncAgent
 from lanterna.sdk.results import AgentResult, describe_action
-from lanterna.sdk.sessions import AnySession, build_action, core_of
+from lanterna.sdk.sessions import AnySession, Session, build_action, core_of
 
 # A ``goal:`` line first, so any reasoner (also the rule-based one) reads the user's goal apart
 # from the context of the failure.
@@ -48,13 +48,20 @@ class AgentFallback:
         self.success = True
         self.agent_response: AgentResult | None = None
         self.session_offset: int | None = None
-        self.agent: AsyncAgent | None = None
+        self._agent: AsyncAgent | None = None
         self._failure: ExecutionResult | None = None
         self._lock = asyncio.Lock()
 
     @property
+    def agent(self) -> Agent | AsyncAgent | None:
+        """The agent that took over (of the session's flavour), or None."""
+        if self._agent is None or not isinstance(self.session, Session):
+            return self._agent
+        return Agent.of(self._agent)
+
+    @property
     def agent_invoked(self) -> bool:
-        return self.agent is not None
+        return self._agent is not None
 
     async def _enter(self) -> AgentFallback:
         if self._core.interceptor is not None:
@@ -88,21 +95,22 @@ class AgentFallback:
             return result
 
     async def _hand_over(self, failure: ExecutionResult) -> None:
-        self.agent = AsyncAgent(self.context, self._core, **self.agent_params)
+        self._agent = AsyncAgent(self.context, self._core, **self.agent_params)
         task = HANDOVER_TASK.format(
             task=self.task, action=describe_action(failure.action), error=failure.message
         )
-        await self.agent.start(task, session_offset=self.session_offset)
+        await self._agent.start(task, session_offset=self.session_offset)
 
     async def _exit(self, failed: bool) -> None:
         self._core.interceptor = None
-        if self.agent is None:
+        agent = self._agent
+        if agent is None:
             return
         if failed:  # the block itself broke: do not leave the agent running
             with contextlib.suppress(Exception):
-                await self.agent.stop()
+                await agent.stop()
             return
-        self.agent_response = await self.agent.finish()
+        self.agent_response = await agent.finish()
         self.success = bool(self.agent_response.success)
 
     def __enter__(self) -> AgentFallback:
