@@ -245,7 +245,7 @@ class Context:
     loop: BackgroundLoop | None = None
     postponed: set[Stoppable] = field(default_factory=set)
     """Sessions whose stop waits for an agent run created in their block; stopped at close."""
-    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
 
     async def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Await ``work`` where this client does its I/O (its loop, or the caller's)."""
