@@ -1,7 +1,8 @@
 """lanterna: self-hosted LLM web agents in real headless browsers.
 
-``from lanterna import Client`` (or ``NotteClient``) gives the SDK; it is imported on first
-use, so server processes that only need the lower layers do not load it.
+``from lanterna import Client`` (or ``NotteClient``; ``AsyncClient`` for async code) gives the
+SDK; it is imported on first use, so server processes that only need the lower layers do not
+load it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
         AgentState,
         AgentStatus,
         AgentStep,
+        AsyncAgent,
+        AsyncClient,
+        AsyncSession,
         BatchRemoteAgent,
         Client,
         DataSpace,
@@ -37,6 +41,9 @@ __all__ = [
     "AgentState",
     "AgentStatus",
     "AgentStep",
+    "AsyncAgent",
+    "AsyncClient",
+    "AsyncSession",
     "BatchRemoteAgent",
     "Client",
     "DataSpace",

@@ -63,8 +63,9 @@ def format_seconds(seconds: float) -> str:
 class LiveRunView:
     """Prints each step of a run as it arrives, with a spinner in between; then the final result.
 
-    Use as a context manager around the wait for the run; call :meth:`show_new_steps` with the
-    steps seen so far (it prints only the ones not shown yet) and :meth:`show_result` at the end.
+    Use as a context manager around the wait for the run; call :meth:`show_step` for each step
+    as it arrives (or :meth:`show_new_steps` with all steps so far: it prints only the ones not
+    shown yet) and :meth:`show_result` at the end.
     """
 
     def __init__(self, console: Console, *, max_steps: int | None = None) -> None:
@@ -100,10 +101,16 @@ class LiveRunView:
         if self._status is not None:
             self._status.update(self._waiting_text())
 
+    def show_step(self, step: AgentStep) -> None:
+        """Print the next step (as the agent's step stream delivers it)."""
+        self.shown += 1
+        self.console.print(step_line(self.shown, step))
+        self.tick()
+
     def show_new_steps(self, steps: Sequence[AgentStep]) -> None:
+        """Print the steps of ``steps`` not shown yet (all steps so far, e.g. of a final status)."""
         for step in steps[self.shown :]:
-            self.shown += 1
-            self.console.print(step_line(self.shown, step))
+            self.show_step(step)
         self.tick()
 
     def show_result(self, result: RunResult) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from lanterna.config import Settings, get_settings
 if TYPE_CHECKING:
     from lanterna.sdk import Agent, AgentStatus
 
-POLL_INTERVAL_S = 0.25
+CLOCK_INTERVAL_S = 0.5  # how often the spinner's elapsed time is redrawn
 OFFLINE_MODELS = ("offline", "scripted")
 
 
@@ -87,21 +87,33 @@ def run_live(
 
 
 def _follow(agent: Agent, view: LiveRunView, timeout_s: float) -> AgentStatus:
-    """Poll the agent, showing new steps, until it ends; stop it on timeout or Ctrl-C."""
-    deadline = time.monotonic() + timeout_s
+    """Show each step as the agent's live log delivers it, until it ends; stop it on timeout or Ctrl-C."""
     try:
-        while True:
-            status = agent.status()
-            view.show_new_steps(status.steps)
-            if status.done:
-                return status
-            if time.monotonic() > deadline:
-                err_console.print(f"[yellow]timed out after {timeout_s:.0f} s; stopping the agent[/]")
-                return agent.stop()
-            time.sleep(POLL_INTERVAL_S)
+        return asyncio.run(_show_steps(agent, view, timeout_s))
+    except TimeoutError:
+        err_console.print(f"[yellow]timed out after {timeout_s:.0f} s; stopping the agent[/]")
+        return agent.stop()
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted; stopping the agent[/]")
         return agent.stop()
+
+
+async def _show_steps(agent: Agent, view: LiveRunView, timeout_s: float) -> AgentStatus:
+    clock = asyncio.create_task(_keep_time(view))
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for step in agent.steps():
+                view.show_step(step)
+    finally:
+        clock.cancel()
+    return agent.last_status or await agent.astatus()
+
+
+async def _keep_time(view: LiveRunView) -> None:
+    """Refresh the elapsed time under the spinner while the agent thinks."""
+    while True:
+        await asyncio.sleep(CLOCK_INTERVAL_S)
+        view.tick()
 
 
 def run(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, model_serializer
+
+from lanterna.models.actions import Action, parse_action
 
 # Short-id prefix per accessibility role (Notte's convention).
 ROLE_PREFIX: dict[str, str] = {
@@ -90,6 +92,34 @@ class InteractiveElement(BaseModel):
         return action
 
 
+class ActionSpace(BaseModel):
+    """What can be done on the page: ``interaction_actions`` are typed actions (``Click``,
+    ``Fill``, ``Check``, ``SelectDropdownOption``), each addressing an element by ``id`` and
+    described by the element's name. Fill in a ``value`` and pass one to ``session.execute``."""
+
+    description: str = ""
+    interaction_actions: list[Action] = Field(default_factory=list)
+
+    @model_serializer(mode="plain")
+    def _wire(self) -> dict[str, Any]:
+        # The wire contract's compact shape: type, id, description and the value to fill in.
+        return {
+            "description": self.description,
+            "interaction_actions": [_offered(action) for action in self.interaction_actions],
+        }
+
+
+def _offered(action: Action) -> dict[str, Any]:
+    offered: dict[str, Any] = {
+        "type": action.type,
+        "id": getattr(action, "id", None),
+        "description": action.description,
+    }
+    if "value" in type(action).model_fields:
+        offered["value"] = getattr(action, "value", None)
+    return offered
+
+
 class Observation(BaseModel):
     """A page as the agent sees it: metadata, addressable elements, and a compact text rendering."""
 
@@ -102,12 +132,12 @@ class Observation(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def space(self) -> dict[str, Any]:
-        """The action space in the wire contract's shape (interaction actions only)."""
-        return {
-            "description": self.metadata.title,
-            "interaction_actions": [e.wire_action() for e in self.elements],
-        }
+    def space(self) -> ActionSpace:
+        """The actions the page affords: ``space.interaction_actions``, one typed action per element."""
+        return ActionSpace(
+            description=self.metadata.title,
+            interaction_actions=[parse_action(e.wire_action()) for e in self.elements],
+        )
 
     def element(self, element_id: str) -> InteractiveElement | None:
         return next((e for e in self.elements if e.id == element_id), None)

@@ -1,4 +1,9 @@
-"""``Agent`` (one agent on a session) and ``BatchRemoteAgent`` (several jobs, each on its own session)."""
+"""Agents: ``AsyncAgent``/``Agent`` (one agent on a session) and ``BatchRemoteAgent`` (several jobs).
+
+``AsyncAgent`` holds the implementation and does its I/O in the caller's event loop; ``Agent``
+runs it for blocking code on its client's loop. A step stream (``steps()``) and step callbacks
+(``on_step=``) follow the agent's live-log WebSocket.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,27 @@ import asyncio
 import contextlib
 import json
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 from websockets.exceptions import ConnectionClosedError
 
 from lanterna.errors import ConflictError, InvalidRequestError
 from lanterna.models.agent import AgentStep
+from lanterna.sdk.api import Context
+from lanterna.sdk.base import error_for, validate_request
+from lanterna.sdk.blocking import awaiting, blocking
+from lanterna.sdk.polling import poll_until_done
 from lanterna.sdk.results import AgentResult, AgentStatus, format_outcome, format_step
-from lanterna.sdk.sessions import Session, schema_of
-from lanterna.sdk.transport import error_for, validate_request
+from lanterna.sdk.sessions import AnySession, AsyncSession, core_of, schema_of
 from lanterna.wire import AgentStartRequest
 
-if TYPE_CHECKING:
-    from lanterna.sdk.client import Client
-
 StepHandler = Callable[[int, AgentStep], None]
+"""Called with the step's number (from 1) and the step, as each step arrives."""
 ResponseFormat = type[BaseModel] | dict[str, Any] | None
 
 DEFAULT_WAIT_TIMEOUT_S = 15 * 60.0  # a default session cannot live longer
-_POLL_FIRST_S, _POLL_MAX_S = 0.2, 2.0
-
-
 STOP_TIMEOUT_S = 15.0
 T = TypeVar("T")
 
@@ -52,22 +55,35 @@ def print_step(number: int, step: AgentStep) -> None:
     print(format_step(number, step), flush=True)
 
 
-class Agent:
-    """An agent that works on one session: ``client.Agent(session=session, max_steps=10)``.
+def _handler(log: bool, on_step: StepHandler | None) -> StepHandler | None:
+    if not log:
+        return on_step
+    if on_step is None:
+        return print_step
 
-    ``run`` blocks until the agent ends; ``start`` returns at once, then ``wait``, ``status``,
-    ``watch_logs`` or ``stop``; ``arun`` is the async ``run``. Each ``start``/``run`` launches a new
-    agent on the session; the object then refers to that one. Results are ``AgentResult``:
-    ``success``, ``answer``, ``steps`` (typed), ``agent_id``, ``session_id``.
+    def both(number: int, step: AgentStep) -> None:
+        print_step(number, step)
+        on_step(number, step)
 
-    Two runs (``run``/``arun``) on the same ``Session`` object take turns, since a session runs
-    one agent at a time.
+    return both
+
+
+class AsyncAgent:
+    """An agent that works on one session, for async code: ``client.Agent(session=s, max_steps=10)``.
+
+    ``await agent.run(task=...)`` runs it to its end; ``start`` returns at once, then ``wait``,
+    ``status``, ``steps()``, ``watch_logs`` or ``stop``. Each ``start``/``run`` launches a new agent
+    on the session; the object then refers to that one. Results are ``AgentResult``: ``success``,
+    ``answer``, ``steps`` (typed), ``agent_id``, ``session_id``. Cancelling an awaited ``run``
+    stops the agent; cancelling a ``wait`` only stops waiting.
+
+    Two runs on the same session object take turns, since a session runs one agent at a time.
     """
 
     def __init__(
         self,
-        client: Client,
-        session: Session | str | None = None,
+        context: Context,
+        session: AnySession | str | None = None,
         *,
         agent_id: str | None = None,
         max_steps: int | None = None,
@@ -76,8 +92,9 @@ class Agent:
     ) -> None:
         if session is None and agent_id is None:
             raise InvalidRequestError("an agent needs a session: client.Agent(session=session)")
-        self._client = client
-        self._session = session
+        self.context = context
+        self._api = context.api
+        self._session = core_of(session) if session is not None and not isinstance(session, str) else None
         self._agent_id = agent_id
         self._session_id: str | None = session if isinstance(session, str) else None
         self.max_steps = max_steps
@@ -86,7 +103,7 @@ class Agent:
         self.last_status: AgentStatus | None = None
 
     def __repr__(self) -> str:
-        return f"Agent(agent_id={self._agent_id!r}, session_id={self._session_id!r})"
+        return f"{type(self).__name__}(agent_id={self._agent_id!r}, session_id={self._session_id!r})"
 
     @property
     def agent_id(self) -> str:
@@ -98,17 +115,26 @@ class Agent:
     def session_id(self) -> str:
         if self._session_id is not None:
             return self._session_id
-        if isinstance(self._session, Session):
+        if self._session is not None:
             return self._session.session_id
         if self.last_status is not None:
             return self.last_status.session_id
         raise ConflictError("the agent's session is not known until it is started")
 
-    # --- the async implementation ---------------------------------------------------------------
+    # --- calls ----------------------------------------------------------------------------------
 
-    async def _start(
-        self, task: str, url: str | None, response_format: ResponseFormat, session_offset: int | None
+    async def start(
+        self,
+        task: str,
+        *,
+        url: str | None = None,
+        response_format: ResponseFormat = None,
+        session_offset: int | None = None,
     ) -> AgentStatus:
+        """Launch the agent and return at once (``status == "active"``).
+
+        ``response_format`` (a pydantic model class or a JSON schema) constrains a successful answer.
+        """
         fields = {
             "task": task,
             "session_id": self.session_id,
@@ -122,33 +148,28 @@ class Agent:
         request = validate_request(
             AgentStartRequest, {k: v for k, v in fields.items() if v is not None}, "agent request"
         )
-        status = await self._client._transport.call(
-            AgentStatus, "POST", "/agents/start", json_body=request.model_dump(mode="json", exclude_none=True)
-        )
+        status = await self._api.start_agent(request)
         self._agent_id, self._session_id, self.last_status = status.agent_id, status.session_id, status
         return status
 
-    async def _status(self) -> AgentStatus:
-        status = await self._client._transport.call(AgentStatus, "GET", f"/agents/{self.agent_id}")
+    async def status(self) -> AgentStatus:
+        """Current status: ``status`` active/closed, ``state``, ``steps`` so far, ``success``, ``answer``."""
+        status = await self._api.agent_status(self.agent_id)
         self.last_status = status
         return status
 
-    async def _stop(self) -> AgentStatus:
+    async def stop(self) -> AgentStatus:
+        """Stop the agent; its current action finishes first. Idempotent."""
         known = self._session_id or (self.last_status.session_id if self.last_status else None)
-        params = {"session_id": known} if known else None
-        status = await self._client._transport.call(
-            AgentStatus, "DELETE", f"/agents/{self.agent_id}/stop", params=params
-        )
+        status = await self._api.stop_agent(self.agent_id, known)
         self.last_status = status
         return status
 
-    async def _stream(self, on_step: StepHandler | None) -> AgentStatus | None:
-        """Follow the live log until the terminal message; None if the stream ended without one."""
-        count = 0
-        path = f"/agents/{self.agent_id}/debug/logs"
-        if self._session_id is None and self.last_status is None and not isinstance(self._session, Session):
-            await self._status()  # attached by agent id: learn its session
-        async with self._client._transport.websocket(path, {"session_id": self.session_id}) as ws:
+    async def _follow(self) -> AsyncGenerator[AgentStep | AgentStatus | None, None]:
+        """The live log: each step, then the final status (None if the stream ended without one)."""
+        if self._session_id is None and self.last_status is None and self._session is None:
+            await self.status()  # attached by agent id: learn its session
+        async with self._api.agent_logs(self.agent_id, self.session_id) as ws:
             try:
                 async for message in ws:
                     try:
@@ -159,95 +180,107 @@ class Agent:
                         continue
                     if data.get("status") == "agent_stop":
                         try:
-                            return AgentStatus.model_validate(data["agent"])
+                            yield AgentStatus.model_validate(data["agent"])
                         except (KeyError, ValidationError):
-                            return None
+                            yield None
+                        return
                     if "action" in data and "state" in data:
                         try:
-                            step = AgentStep.model_validate(data)
+                            yield AgentStep.model_validate(data)
                         except ValidationError:
                             continue
-                        count += 1
-                        if on_step is not None:
-                            on_step(count, step)
             except ConnectionClosedError as e:
                 code = e.rcvd.code if e.rcvd is not None else None
                 if code is not None and 4000 <= code < 5000:  # the server refused with an HTTP-like code
                     raise error_for(code - 4000, e.rcvd.reason if e.rcvd else "") from e
-                return None
+        yield None
+
+    async def _stream(self, on_step: StepHandler | None) -> AgentStatus | None:
+        """Follow the live log until the terminal message; None if the stream ended without one."""
+        count = 0
+        async with contextlib.aclosing(self._follow()) as events:
+            async for event in events:
+                if isinstance(event, AgentStep):
+                    count += 1
+                    if on_step is not None:
+                        on_step(count, event)
+                else:
+                    return event
         return None
 
-    async def _finish(self, on_step: StepHandler | None) -> AgentResult:
+    async def steps(self) -> AsyncIterator[AgentStep]:
+        """Each step of the started agent as it happens (earlier ones first), until it ends.
+
+        ``async for step in agent.steps(): ...``; afterwards ``agent.last_status`` is its final status.
+        """
+        seen = 0
+        async with contextlib.aclosing(self._follow()) as events:
+            async for event in events:
+                if isinstance(event, AgentStep):
+                    seen += 1
+                    yield event
+                    continue
+                final = event if event is not None and event.done else await self.status()
+                if not final.done:  # the stream broke early: poll, and yield the steps still missing
+                    final = await poll_until_done(self.status, DEFAULT_WAIT_TIMEOUT_S)
+                for step in final.steps[seen:]:
+                    yield step
+                self.last_status = final
+                return
+
+    async def finish(self, on_step: StepHandler | None = None) -> AgentResult:
+        """Follow the started agent's live log to its end; its result."""
         final = await self._stream(on_step)
         if final is None or not final.done:
-            final = await self._status()
+            final = await self.status()
         if not final.done:  # the stream broke early: fall back to polling
-            return await self._wait(DEFAULT_WAIT_TIMEOUT_S, None)
+            return await self.wait(timeout=DEFAULT_WAIT_TIMEOUT_S)
         self.last_status = final
         return AgentResult.model_validate(final.model_dump())
 
-    async def _wait(self, timeout_s: float, on_step: StepHandler | None) -> AgentResult:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        delay, seen = _POLL_FIRST_S, 0
-        while True:
-            status = await self._status()
-            if on_step is not None:
-                for number, step in enumerate(status.steps[seen:], start=seen + 1):
-                    on_step(number, step)
-                seen = len(status.steps)
-            if status.done:
-                return AgentResult.model_validate(status.model_dump())
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"agent {self.agent_id} still running after {timeout_s:.0f}s; "
-                    "call agent.stop() or wait again with a longer timeout"
-                )
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, _POLL_MAX_S)
+    async def wait(
+        self,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_S,
+        log: bool = False,
+        on_step: StepHandler | None = None,
+    ) -> AgentResult:
+        """Wait until the agent ends, polling its status; ``TimeoutError`` after ``timeout`` seconds."""
+        handler = _handler(log, on_step)
+        seen = 0
 
-    async def _run(
+        def show(status: AgentStatus) -> None:
+            nonlocal seen
+            if handler is not None:
+                for number, step in enumerate(status.steps[seen:], start=seen + 1):
+                    handler(number, step)
+            seen = len(status.steps)
+
+        final = await poll_until_done(self.status, timeout, show)
+        return AgentResult.model_validate(final.model_dump())
+
+    async def execute_run(
         self,
         task: str,
-        url: str | None,
-        response_format: ResponseFormat,
-        session_offset: int | None,
-        on_step: StepHandler | None,
+        url: str | None = None,
+        response_format: ResponseFormat = None,
+        session_offset: int | None = None,
+        on_step: StepHandler | None = None,
     ) -> AgentResult:
-        turn = self._session._agent_lock if isinstance(self._session, Session) else contextlib.nullcontext()
+        """Start, follow to the end, and stop the agent if cancelled meanwhile."""
+        turn = self._session.agent_lock if self._session is not None else contextlib.nullcontext()
         async with turn:
-            await run_to_end(self._start(task, url, response_format, session_offset))
             try:
-                return await self._finish(on_step)
+                # A start under way when the cancellation lands still completes (and is stopped).
+                await run_to_end(
+                    self.start(task, url=url, response_format=response_format, session_offset=session_offset)
+                )
+                return await self.finish(on_step)
             except asyncio.CancelledError:
                 # Whoever cancelled (a timeout, a batch) wants the agent gone, not left running.
                 with contextlib.suppress(Exception):
-                    await run_to_end(asyncio.wait_for(self._stop(), timeout=STOP_TIMEOUT_S))
+                    await run_to_end(asyncio.wait_for(self.stop(), timeout=STOP_TIMEOUT_S))
                 raise
-
-    # --- public API -----------------------------------------------------------------------------
-
-    def start(
-        self,
-        task: str,
-        *,
-        url: str | None = None,
-        response_format: ResponseFormat = None,
-        session_offset: int | None = None,
-    ) -> AgentStatus:
-        """Launch the agent and return at once (``status == "active"``)."""
-        return self._client._loop.run_sync(self._start(task, url, response_format, session_offset))
-
-    async def astart(
-        self,
-        task: str,
-        *,
-        url: str | None = None,
-        response_format: ResponseFormat = None,
-        session_offset: int | None = None,
-    ) -> AgentStatus:
-        return await self._client._loop.run_async(self._start(task, url, response_format, session_offset))
 
     def run(
         self,
@@ -257,13 +290,125 @@ class Agent:
         response_format: ResponseFormat = None,
         session_offset: int | None = None,
         log: bool = False,
+        on_step: StepHandler | None = None,
+    ) -> Coroutine[Any, Any, AgentResult]:
+        """Launch the agent and follow it to its end: ``result = await agent.run(task=...)``.
+
+        A run created inside a session's block but awaited after it still runs (the session's
+        stop waits for it). ``on_step(number, step)`` is called as each step arrives.
+        """
+        session = self._session
+        token = session.hold() if session is not None else None
+        work = self._held_run(
+            session,
+            token,
+            self.execute_run(task, url, response_format, session_offset, _handler(log, on_step)),
+        )
+        if session is not None:
+            # Never awaited: forget it, so a postponed session stop is not held forever.
+            weakref.finalize(work, _forget_run, self.context, session, token)
+        return work
+
+    async def _held_run(
+        self, session: AsyncSession | None, token: object, work: Coroutine[Any, Any, AgentResult]
+    ) -> AgentResult:
+        try:
+            return await work
+        finally:
+            if session is not None and session.release(token):
+                with contextlib.suppress(Exception):
+                    await session.stop()
+
+    async def watch_logs(self, log: bool = True) -> AgentStatus:
+        """Follow the agent's live log until it ends (printing each step if ``log``); its final status."""
+        final = await self.finish(print_step if log else None)
+        if log:
+            print(format_outcome(final), flush=True)
+        return final
+
+    arun = run
+    wait_async = wait
+    astart, astatus, astop = start, status, stop
+
+
+def _forget_run(context: Context, session: AsyncSession, token: object) -> None:
+    """A run that was never awaited was collected: do the stop it was holding back."""
+    if session.release(token):
+        context.fire(session.stop())
+
+
+class Agent:
+    """An agent that works on one session, for blocking code: ``client.Agent(session=session)``.
+
+    ``run`` blocks until the agent ends; ``start`` returns at once, then ``wait``, ``status``,
+    ``watch_logs``, ``steps()`` or ``stop``; ``arun`` is the async ``run`` (cancelling it stops
+    the agent). See ``AsyncAgent`` for results and sessions running one agent at a time.
+    """
+
+    def __init__(
+        self,
+        context: Context,
+        session: AnySession | str | None = None,
+        *,
+        agent_id: str | None = None,
+        max_steps: int | None = None,
+        reasoning_model: str | None = None,
+        use_vision: bool = False,
+    ) -> None:
+        self.context = context
+        self.core = AsyncAgent(
+            context,
+            session,
+            agent_id=agent_id,
+            max_steps=max_steps,
+            reasoning_model=reasoning_model,
+            use_vision=use_vision,
+        )
+
+    @classmethod
+    def of(cls, core: AsyncAgent) -> Agent:
+        """The blocking face of an existing ``AsyncAgent`` (of a blocking client)."""
+        agent = cls.__new__(cls)
+        agent.context, agent.core = core.context, core
+        return agent
+
+    def __repr__(self) -> str:
+        return f"Agent(agent_id={self.core._agent_id!r}, session_id={self.core._session_id!r})"
+
+    @property
+    def agent_id(self) -> str:
+        return self.core.agent_id
+
+    @property
+    def session_id(self) -> str:
+        return self.core.session_id
+
+    @property
+    def last_status(self) -> AgentStatus | None:
+        return self.core.last_status
+
+    start, astart = blocking(AsyncAgent.start), awaiting(AsyncAgent.start)
+    status, astatus = blocking(AsyncAgent.status), awaiting(AsyncAgent.status)
+    stop, astop = blocking(AsyncAgent.stop), awaiting(AsyncAgent.stop)
+    wait, wait_async = blocking(AsyncAgent.wait), awaiting(AsyncAgent.wait)
+    watch_logs = awaiting(AsyncAgent.watch_logs)
+
+    def run(
+        self,
+        task: str,
+        *,
+        url: str | None = None,
+        response_format: ResponseFormat = None,
+        session_offset: int | None = None,
+        log: bool = False,
+        on_step: StepHandler | None = None,
     ) -> AgentResult:
         """Launch the agent and block until it ends (following its live log).
 
         ``response_format`` (a pydantic model class or a JSON schema) constrains a successful answer.
         """
-        handler = print_step if log else None
-        return self._client._loop.run_sync(self._run(task, url, response_format, session_offset, handler))
+        work = self.core.execute_run(task, url, response_format, session_offset, _handler(log, on_step))
+        return self.context.block(work)
 
     def arun(
         self,
@@ -273,69 +418,49 @@ class Agent:
         response_format: ResponseFormat = None,
         session_offset: int | None = None,
         log: bool = False,
+        on_step: StepHandler | None = None,
     ) -> Coroutine[Any, Any, AgentResult]:
         """Async ``run``: ``result = await agent.arun(task=...)``. Cancelling it stops the agent."""
-        session = self._session if isinstance(self._session, Session) else None
-        token = session._hold() if session is not None else None
-        handler = print_step if log else None
-        run = self._arun(session, token, task, url, response_format, session_offset, handler)
-        if session is not None:
-            # Never awaited: forget it, so a postponed session stop is not held forever.
-            weakref.finalize(run, self._client._forget_run, session, token)
-        return run
+        work = self.core.run(
+            task,
+            url=url,
+            response_format=response_format,
+            session_offset=session_offset,
+            log=log,
+            on_step=on_step,
+        )
+        return self.context.run(work)
 
-    async def _arun(
-        self,
-        session: Session | None,
-        token: object,
-        task: str,
-        url: str | None,
-        response_format: ResponseFormat,
-        session_offset: int | None,
-        handler: StepHandler | None,
-    ) -> AgentResult:
+    async def steps(self) -> AsyncIterator[AgentStep]:
+        """Each step of the started agent as it happens, until it ends (see ``AsyncAgent.steps``)."""
+        caller = asyncio.get_running_loop()
+        arrived: asyncio.Queue[AgentStep | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for step in self.core.steps():
+                    caller.call_soon_threadsafe(arrived.put_nowait, step)
+            finally:
+                caller.call_soon_threadsafe(arrived.put_nowait, None)
+
+        follower = asyncio.ensure_future(self.context.run(pump()))
         try:
-            run = self._run(task, url, response_format, session_offset, handler)
-            return await self._client._loop.run_async(run)
+            while (step := await arrived.get()) is not None:
+                yield step
+            await follower  # raises what the stream raised
         finally:
-            if session is not None and session._release(token):
-                with contextlib.suppress(Exception):
-                    await self._client._loop.run_async(session._stop())
-
-    def wait(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT_S, log: bool = False) -> AgentResult:
-        """Block until the agent ends, polling its status; ``TimeoutError`` after ``timeout`` seconds."""
-        handler = print_step if log else None
-        return self._client._loop.run_sync(self._wait(timeout, handler))
-
-    async def wait_async(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT_S, log: bool = False) -> AgentResult:
-        """Async ``wait`` (``await`` is a keyword, hence the name)."""
-        handler = print_step if log else None
-        return await self._client._loop.run_async(self._wait(timeout, handler))
-
-    def status(self) -> AgentStatus:
-        """Current status: ``status`` active/closed, ``state``, ``steps`` so far, ``success``, ``answer``."""
-        return self._client._loop.run_sync(self._status())
-
-    async def astatus(self) -> AgentStatus:
-        return await self._client._loop.run_async(self._status())
-
-    async def watch_logs(self, log: bool = True) -> AgentStatus:
-        """Follow the agent's live log until it ends (printing each step if ``log``); its final status."""
-        handler = print_step if log else None
-        final = await self._client._loop.run_async(self._finish(handler))
-        if log:
-            print(format_outcome(final), flush=True)
-        return final
-
-    def stop(self) -> AgentStatus:
-        """Stop the agent; its current action finishes first. Idempotent."""
-        return self._client._loop.run_sync(self._stop())
-
-    async def astop(self) -> AgentStatus:
-        return await self._client._loop.run_async(self._stop())
+            if not follower.done():
+                follower.cancel()
+                with contextlib.suppress(BaseException):
+                    await follower
 
 
 Strategy = Literal["first_success", "all_finished"]
+
+
+class HasContext(Protocol):
+    @property
+    def context(self) -> Context: ...
 
 
 class BatchRemoteAgent:
@@ -345,22 +470,25 @@ class BatchRemoteAgent:
     itself). ``first_success`` returns the first successful result and stops the other agents;
     ``all_finished`` returns every result. Every job's session is closed before ``run`` returns.
     If no job succeeds, ``first_success`` returns the result of the job that ended last.
+    ``run`` is awaited with either client.
     """
 
     def __init__(
         self,
-        session: Session | None = None,
+        session: AnySession | None = None,
         *,
         max_steps: int | None = None,
         reasoning_model: str | None = None,
         use_vision: bool = False,
-        _client: Client | None = None,
+        _client: HasContext | None = None,
     ) -> None:
-        client = _client if _client is not None else (session._client if session is not None else None)
-        if client is None:
+        if _client is not None:
+            self.context = _client.context
+        elif session is not None:
+            self.context = session.context
+        else:
             raise InvalidRequestError("BatchRemoteAgent needs a client: pass session=... or _client=client")
-        self._client = client
-        self._template = session
+        self._template = core_of(session) if session is not None else None
         self.max_steps = max_steps
         self.reasoning_model = reasoning_model
         self.use_vision = use_vision
@@ -401,7 +529,7 @@ class BatchRemoteAgent:
             raise InvalidRequestError("n_jobs must be at least 1")
         if strategy not in ("first_success", "all_finished"):
             raise InvalidRequestError("strategy must be 'first_success' or 'all_finished'")
-        return await self._client._loop.run_async(self._run(task, n_jobs, strategy, url, response_format))
+        return await self.context.run(self._run(task, n_jobs, strategy, url, response_format))
 
     async def _run(
         self, task: str, n_jobs: int, strategy: Strategy, url: str | None, response_format: ResponseFormat
@@ -438,17 +566,17 @@ class BatchRemoteAgent:
     async def _job(self, task: str, url: str | None, response_format: ResponseFormat) -> AgentResult:
         options = self._template.options if self._template is not None else None
         fields = options.model_dump(exclude_none=True) if options is not None else {}
-        session = Session(self._client, **fields)
+        session = AsyncSession(self.context, **fields)
         try:
-            await run_to_end(session._start())  # a start cut short would leave a session we cannot name
-            agent = Agent(
-                self._client,
+            await run_to_end(session.start())  # a start cut short would leave a session we cannot name
+            agent = AsyncAgent(
+                self.context,
                 session,
                 max_steps=self.max_steps,
                 reasoning_model=self.reasoning_model,
                 use_vision=self.use_vision,
             )
-            return await agent._run(task, url, response_format, None, None)
+            return await agent.execute_run(task, url, response_format)
         finally:
             with contextlib.suppress(Exception):
-                await run_to_end(asyncio.wait_for(session._stop(), timeout=STOP_TIMEOUT_S))
+                await run_to_end(asyncio.wait_for(session.stop(), timeout=STOP_TIMEOUT_S))

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from lanterna.sdk.base import ClientClosedError
+
 T = TypeVar("T")
 
 # How long a cancelled call may take to clean up (stop its agent, ...) before the
@@ -40,7 +42,7 @@ class BackgroundLoop:
     def _ensure(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._closed:
-                raise RuntimeError("this lanterna client is closed; create a new Client")
+                raise ClientClosedError("Client")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()

@@ -5,41 +5,43 @@ Start a session from one with ``client.Session(profile={"id": profile.profile_id
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-from urllib.parse import quote
+from lanterna.sdk.api import Context
+from lanterna.sdk.blocking import blocking
+from lanterna.wire import ProfileResponse
 
-from lanterna.wire import Page, ProfileCreateRequest, ProfileDeleteResponse, ProfileResponse
 
-if TYPE_CHECKING:
-    from lanterna.sdk.client import Client
+class AsyncProfilesApi:
+    """Create, list, read and delete your profiles (awaited)."""
+
+    def __init__(self, context: Context) -> None:
+        self._api = context.api
+
+    async def create(self, name: str | None = None) -> ProfileResponse:
+        """A new, empty profile (``name`` is for you; it need not be unique)."""
+        return await self._api.create_profile(name)
+
+    async def get(self, profile_id: str) -> ProfileResponse:
+        return await self._api.profile(profile_id)
+
+    async def list(
+        self, *, name: str | None = None, page: int = 1, page_size: int = 20
+    ) -> list[ProfileResponse]:
+        """Your profiles, newest first (``name`` keeps those of that name)."""
+        return await self._api.list_profiles(name=name, page=page, page_size=page_size)
+
+    async def delete(self, profile_id: str) -> bool:
+        """Delete the profile and its saved state; ``True`` once done."""
+        return await self._api.delete_profile(profile_id)
 
 
 class ProfilesApi:
     """Create, list, read and delete your profiles."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.core = AsyncProfilesApi(context)
 
-    def create(self, name: str | None = None) -> ProfileResponse:
-        """A new, empty profile (``name`` is for you; it need not be unique)."""
-        body = ProfileCreateRequest(name=name).model_dump(exclude_none=True)
-        call = self._client._transport.call(ProfileResponse, "POST", "/profiles/create", json_body=body)
-        return self._client._loop.run_sync(call)
-
-    def get(self, profile_id: str) -> ProfileResponse:
-        call = self._client._transport.call(ProfileResponse, "GET", f"/profiles/{quote(profile_id, safe='')}")
-        return self._client._loop.run_sync(call)
-
-    def list(self, *, name: str | None = None, page: int = 1, page_size: int = 20) -> list[ProfileResponse]:
-        """Your profiles, newest first (``name`` keeps those of that name)."""
-        params: dict[str, str | int] = {"page": page, "page_size": page_size}
-        if name is not None:
-            params["name"] = name
-        call = self._client._transport.call(Page[ProfileResponse], "GET", "/profiles", params=params)
-        return self._client._loop.run_sync(call).items
-
-    def delete(self, profile_id: str) -> bool:
-        """Delete the profile and its saved state; ``True`` once done."""
-        target = f"/profiles/{quote(profile_id, safe='')}"
-        call = self._client._transport.call(ProfileDeleteResponse, "DELETE", target)
-        return self._client._loop.run_sync(call).success
+    create = blocking(AsyncProfilesApi.create)
+    get = blocking(AsyncProfilesApi.get)
+    list = blocking(AsyncProfilesApi.list)
+    delete = blocking(AsyncProfilesApi.delete)

@@ -1,4 +1,4 @@
-"""``Session``: one remote browser session, usable from sync and async code."""
+"""``AsyncSession`` (a remote browser session, awaited) and ``Session`` (the same, for blocking code)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -14,20 +14,24 @@ from lanterna.errors import ConflictError, InvalidRequestError
 from lanterna.models.actions import Action, ExecutionResult, parse_action
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace, StructuredData
+from lanterna.sdk.api import Context
+from lanterna.sdk.base import describe_problems, validate_request
+from lanterna.sdk.blocking import awaiting, blocking
 from lanterna.sdk.results import ActionFailedError, ScrapeFailedError
-from lanterna.sdk.transport import describe_problems, validate_request
 from lanterna.wire import (
-    DebugResponse,
     ObserveRequest,
-    OffsetResponse,
     ScrapeRequest,
     SessionResponse,
     SessionStartRequest,
 )
 
-if TYPE_CHECKING:
-    from lanterna.sdk.client import Client
-    from lanterna.sdk.fallback import AgentFallback
+
+class ActionInterceptor(Protocol):
+    """Takes over ``execute`` on a session while active (``AgentFallback`` is one)."""
+
+    async def intercept(
+        self, action: Action | dict[str, Any] | None, fields: dict[str, Any]
+    ) -> ExecutionResult: ...
 
 
 def build_action(action: Action | dict[str, Any] | None, fields: dict[str, Any]) -> Action:
@@ -58,28 +62,27 @@ def schema_of(response_format: type[BaseModel] | dict[str, Any] | None) -> dict[
     raise InvalidRequestError("response_format must be a pydantic model class or a JSON schema dict")
 
 
-class Session:
-    """A browser session on a lanterna server.
+class AsyncSession:
+    """A browser session on a lanterna server, for async code (made by ``AsyncClient.Session``).
 
     ``client.Session(**options)`` describes a new session (options are those of
     ``SessionStartRequest``: ``idle_timeout_minutes``, ``max_duration_minutes``, ``viewport_width``
     and ``viewport_height``, ``user_agent``, ``chrome_args``, ...); ``client.Session(session_id)``
-    attaches to an existing one. Used as a context manager (``with`` or ``async with``) it starts
-    on entry and stops on exit, also when the block raises.
-
-    Every method has a blocking form and an ``a``-prefixed async form (``observe``/``aobserve``).
+    attaches to an existing one. ``async with`` starts it on entry and stops it on exit, also
+    when the block raises. Every method is a coroutine; the ``a``-prefixed names
+    (``aobserve``, ...) are aliases, so code written for the blocking ``Session`` reads the same.
 
     ``execute`` raises ``ActionFailedError`` when an action fails (``success=False``), unless
     ``raise_on_failure=False`` is given to the call, the session or the client. Inside
     ``client.AgentFallback(session, ...)`` it never raises for a failed action.
 
-    Leaving the ``with`` block while an ``agent.arun()`` created in it has not been awaited yet
-    postpones the stop until that run ends, so agents gathered after the block still run.
+    Leaving the block while an agent run created in it has not been awaited yet postpones the
+    stop until that run ends, so agents gathered after the block still run.
     """
 
     def __init__(
         self,
-        client: Client,
+        context: Context,
         session_id: str | None = None,
         *,
         raise_on_failure: bool | None = None,
@@ -89,21 +92,22 @@ class Session:
             raise InvalidRequestError(
                 "give either a session id (to attach) or start options (to start a new session), not both"
             )
-        self._client = client
+        self.context = context
+        self._api = context.api
         self._request = validate_request(SessionStartRequest, options, "session options")
         self._session_id = session_id
         self._attached = session_id is not None
         self._info: SessionResponse | None = None
         self._stopped = False
         self.raise_on_failure = raise_on_failure
-        self._fallback: AgentFallback | None = None
-        self._agent_lock = asyncio.Lock()  # one run()/arun() at a time on this session
+        self.interceptor: ActionInterceptor | None = None
+        self.agent_lock = asyncio.Lock()  # one agent run at a time on this session
         self._guard = threading.Lock()
         self._pending: set[object] = set()
         self._stop_deferred = False
 
     def __repr__(self) -> str:
-        return f"Session(session_id={self._session_id!r}, stopped={self._stopped})"
+        return f"{type(self).__name__}(session_id={self._session_id!r}, stopped={self._stopped})"
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -139,107 +143,41 @@ class Session:
             )
         return self._request.model_copy()
 
-    # --- the async implementation ---------------------------------------------------------------
+    # --- calls ----------------------------------------------------------------------------------
 
-    @property
-    def _path(self) -> str:
-        return f"/sessions/{self.session_id}"
-
-    async def _start(self) -> SessionResponse:
-        transport = self._client._transport
+    async def start(self) -> SessionResponse:
+        """Start the session (or, when attached by id, fetch it)."""
         if self._stopped:
             raise ConflictError("this session was stopped; create a new one with client.Session()")
         if self._session_id is not None:
-            self._info = await transport.call(SessionResponse, "GET", self._path)
+            self._info = await self._api.session(self._session_id)
             return self._info
-        body = self._request.model_dump(mode="json", exclude_none=True)
-        self._info = await transport.call(SessionResponse, "POST", "/sessions/start", json_body=body)
+        self._info = await self._api.start_session(self._request)
         self._session_id = self._info.session_id
         return self._info
 
-    async def _stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop the session and its browser. Idempotent."""
         if self._session_id is None or self._stopped:
             return
-        self._info = await self._client._transport.call(SessionResponse, "DELETE", f"{self._path}/stop")
+        self._info = await self._api.stop_session(self._session_id)
         self._stopped = True
 
-    async def _status(self) -> SessionResponse:
-        self._info = await self._client._transport.call(SessionResponse, "GET", self._path)
+    async def status(self) -> SessionResponse:
+        """The session's record: ``status`` is ``active | closed | error | timed_out``."""
+        self._info = await self._api.session(self.session_id)
         return self._info
 
-    async def _observe(self, options: dict[str, Any]) -> Observation:
-        body = validate_request(ObserveRequest, options, "observe options")
-        return await self._client._transport.call(
-            Observation, "POST", f"{self._path}/page/observe", json_body=body.model_dump(exclude_none=True)
-        )
-
-    async def _send_action(self, action: Action) -> ExecutionResult:
-        return await self._client._transport.call(
-            ExecutionResult, "POST", f"{self._path}/page/execute", json_body=action.wire()
-        )
-
-    async def _execute(
-        self, action: Action | dict[str, Any] | None, fields: dict[str, Any], raise_on_failure: bool | None
-    ) -> ExecutionResult:
-        fallback = self._fallback
-        if fallback is not None:
-            return await fallback._execute(action, fields)
-        result = await self._send_action(build_action(action, fields))
-        if not result.success and self._should_raise(raise_on_failure):
-            raise ActionFailedError(result)
-        return result
-
-    def _should_raise(self, per_call: bool | None) -> bool:
-        for choice in (per_call, self.raise_on_failure, self._client.raise_on_failure):
-            if choice is not None:
-                return choice
-        return True
-
-    async def _scrape(self, options: dict[str, Any]) -> DataSpace:
-        if "response_format" in options:
-            options = {**options, "response_format": schema_of(options["response_format"])}
-        body = validate_request(ScrapeRequest, options, "scrape options")
-        return await self._client._transport.call(
-            DataSpace, "POST", f"{self._path}/page/scrape", json_body=body.model_dump(exclude_none=True)
-        )
-
-    async def _debug(self) -> DebugResponse:
-        return await self._client._transport.call(DebugResponse, "GET", f"{self._path}/debug")
-
-    async def _offset(self) -> int:
-        return (await self._client._transport.call(OffsetResponse, "GET", f"{self._path}/offset")).offset
-
-    # --- public API: blocking and async pairs ---------------------------------------------------
-
-    def start(self) -> SessionResponse:
-        """Start the session (or, when attached by id, fetch it)."""
-        return self._client._loop.run_sync(self._start())
-
-    async def astart(self) -> SessionResponse:
-        return await self._client._loop.run_async(self._start())
-
-    def stop(self) -> None:
-        """Stop the session and its browser. Idempotent."""
-        self._client._loop.run_sync(self._stop())
-
-    async def astop(self) -> None:
-        await self._client._loop.run_async(self._stop())
-
-    def status(self) -> SessionResponse:
-        """The session's record: ``status`` is ``active | closed | error | timed_out``."""
-        return self._client._loop.run_sync(self._status())
-
-    async def astatus(self) -> SessionResponse:
-        return await self._client._loop.run_async(self._status())
-
-    def observe(self, *, screenshot: bool = False, **options: Any) -> Observation:
+    async def observe(self, *, screenshot: bool = False, **options: Any) -> Observation:
         """The current page: metadata, interactive elements (ids such as ``B1``), text rendering."""
-        return self._client._loop.run_sync(self._observe({"screenshot": screenshot, **options}))
+        body = validate_request(ObserveRequest, {"screenshot": screenshot, **options}, "observe options")
+        return await self._api.observe(self.session_id, body)
 
-    async def aobserve(self, *, screenshot: bool = False, **options: Any) -> Observation:
-        return await self._client._loop.run_async(self._observe({"screenshot": screenshot, **options}))
+    async def send_action(self, action: Action) -> ExecutionResult:
+        """Send one action as is (no fallback, no raising on failure)."""
+        return await self._api.execute(self.session_id, action)
 
-    def execute(
+    async def execute(
         self,
         action: Action | dict[str, Any] | None = None,
         *,
@@ -250,16 +188,153 @@ class Session:
 
         Raises ``ActionFailedError`` on ``success=False`` unless raising on failure is turned off.
         """
-        return self._client._loop.run_sync(self._execute(action, fields, raise_on_failure))
+        if self.interceptor is not None:
+            return await self.interceptor.intercept(action, fields)
+        result = await self.send_action(build_action(action, fields))
+        if not result.success and self._should_raise(raise_on_failure):
+            raise ActionFailedError(result)
+        return result
 
-    async def aexecute(
+    def _should_raise(self, per_call: bool | None) -> bool:
+        for choice in (per_call, self.raise_on_failure, self.context.raise_on_failure):
+            if choice is not None:
+                return choice
+        return True
+
+    async def scrape_data(self, **options: Any) -> DataSpace:
+        """Everything a scrape returns: ``markdown``, ``images`` and ``structured`` data.
+
+        ``response_format`` may be a pydantic model class (its JSON schema is sent) or a schema dict.
+        """
+        if "response_format" in options:
+            options = {**options, "response_format": schema_of(options["response_format"])}
+        body = validate_request(ScrapeRequest, options, "scrape options")
+        return await self._api.scrape(self.session_id, body)
+
+    async def scrape(self, *, raise_on_failure: bool = True, **options: Any) -> Any:
+        """The page as markdown; options are ``ScrapeRequest`` fields (``selector``, ...).
+
+        With ``response_format=Model`` the answer is a ``Model`` instance; with a schema dict or
+        ``instructions`` alone, the extracted JSON. A failed extraction raises ``ScrapeFailedError``,
+        or returns its ``StructuredData`` when ``raise_on_failure=False``.
+        """
+        return _scrape_answer(await self.scrape_data(**options), options, raise_on_failure)
+
+    async def cdp_url(self) -> str:
+        """A WebSocket URL for ``playwright.chromium.connect_over_cdp`` into this session's browser."""
+        return (await self._api.debug(self.session_id)).ws.cdp
+
+    async def offset(self) -> int:
+        """Position in the session's trajectory (actions executed plus agent steps)."""
+        return await self._api.offset(self.session_id)
+
+    astart, astop, astatus, aobserve, aexecute = start, stop, status, observe, execute
+    ascrape, ascrape_data, acdp_url, aoffset = scrape, scrape_data, cdp_url, offset
+
+    # --- context manager ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncSession:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self.leave(failed=exc is not None):
+            return
+        if exc is None:
+            await self.stop()
+        else:
+            with contextlib.suppress(Exception):  # the block's own error matters more
+                await self.stop()
+
+    # --- runs created in the block but awaited after it -----------------------------------------
+
+    def leave(self, *, failed: bool) -> bool:
+        """Whether the block's exit should stop the session now (else when pending runs end)."""
+        with self._guard:
+            if self._pending and not failed:
+                self._stop_deferred = True
+                self.context.postponed.add(self)
+                return False
+        return True
+
+    def hold(self) -> object:
+        """Mark an agent run as pending on this session; give the token back to ``release``."""
+        token = object()
+        with self._guard:
+            self._pending.add(token)
+        return token
+
+    def release(self, token: object) -> bool:
+        """Forget a pending run; True if the session's postponed stop is now due."""
+        with self._guard:
+            self._pending.discard(token)
+            due = self._stop_deferred and not self._pending
+            if due:
+                self._stop_deferred = False
+                self.context.postponed.discard(self)
+        return due
+
+
+class Session:
+    """A browser session on a lanterna server, for blocking code (made by ``Client.Session``).
+
+    The same as ``AsyncSession`` (options, attaching by id, raising on failure, postponed stop),
+    with blocking methods and ``a``-prefixed async twins (``observe``/``aobserve``); ``with`` and
+    ``async with`` both start it on entry and stop it on exit.
+    """
+
+    def __init__(
         self,
-        action: Action | dict[str, Any] | None = None,
+        context: Context,
+        session_id: str | None = None,
         *,
         raise_on_failure: bool | None = None,
-        **fields: Any,
-    ) -> ExecutionResult:
-        return await self._client._loop.run_async(self._execute(action, fields, raise_on_failure))
+        **options: Any,
+    ) -> None:
+        self.core = AsyncSession(context, session_id, raise_on_failure=raise_on_failure, **options)
+        self.context = context
+
+    def __repr__(self) -> str:
+        return f"Session(session_id={self.core._session_id!r}, stopped={self.core._stopped})"
+
+    @property
+    def session_id(self) -> str:
+        """The server's id for this session (set once started or attached)."""
+        return self.core.session_id
+
+    @property
+    def started(self) -> bool:
+        return self.core.started
+
+    @property
+    def info(self) -> SessionResponse | None:
+        """The last session record received from the server."""
+        return self.core.info
+
+    @property
+    def options(self) -> SessionStartRequest:
+        """The options this session was (or will be) started with; batch jobs copy them."""
+        return self.core.options
+
+    @property
+    def raise_on_failure(self) -> bool | None:
+        return self.core.raise_on_failure
+
+    @raise_on_failure.setter
+    def raise_on_failure(self, value: bool | None) -> None:
+        self.core.raise_on_failure = value
+
+    start, astart = blocking(AsyncSession.start), awaiting(AsyncSession.start)
+    stop, astop = blocking(AsyncSession.stop), awaiting(AsyncSession.stop)
+    status, astatus = blocking(AsyncSession.status), awaiting(AsyncSession.status)
+    observe, aobserve = blocking(AsyncSession.observe), awaiting(AsyncSession.observe)
+    execute, aexecute = blocking(AsyncSession.execute), awaiting(AsyncSession.execute)
+    scrape_data, ascrape_data = blocking(AsyncSession.scrape_data), awaiting(AsyncSession.scrape_data)
+    ascrape = awaiting(AsyncSession.scrape)
+    cdp_url, acdp_url = blocking(AsyncSession.cdp_url), awaiting(AsyncSession.cdp_url)
+    offset, aoffset = blocking(AsyncSession.offset), awaiting(AsyncSession.offset)
 
     @overload
     def scrape(
@@ -274,37 +349,7 @@ class Session:
         ``instructions`` alone, the extracted JSON. A failed extraction raises ``ScrapeFailedError``,
         or returns its ``StructuredData`` when ``raise_on_failure=False``.
         """
-        return _scrape_answer(self._client._loop.run_sync(self._scrape(options)), options, raise_on_failure)
-
-    async def ascrape(self, *, raise_on_failure: bool = True, **options: Any) -> Any:
-        data = await self._client._loop.run_async(self._scrape(options))
-        return _scrape_answer(data, options, raise_on_failure)
-
-    def scrape_data(self, **options: Any) -> DataSpace:
-        """Everything a scrape returns: ``markdown``, ``images`` and ``structured`` data.
-
-        ``response_format`` may be a pydantic model class (its JSON schema is sent) or a schema dict.
-        """
-        return self._client._loop.run_sync(self._scrape(options))
-
-    async def ascrape_data(self, **options: Any) -> DataSpace:
-        return await self._client._loop.run_async(self._scrape(options))
-
-    def cdp_url(self) -> str:
-        """A WebSocket URL for ``playwright.chromium.connect_over_cdp`` into this session's browser."""
-        return self._client._loop.run_sync(self._debug()).ws.cdp
-
-    async def acdp_url(self) -> str:
-        return (await self._client._loop.run_async(self._debug())).ws.cdp
-
-    def offset(self) -> int:
-        """Position in the session's trajectory (actions executed plus agent steps)."""
-        return self._client._loop.run_sync(self._offset())
-
-    async def aoffset(self) -> int:
-        return await self._client._loop.run_async(self._offset())
-
-    # --- context manager ------------------------------------------------------------------------
+        return self.context.block(self.core.scrape(raise_on_failure=raise_on_failure, **options))
 
     def __enter__(self) -> Session:
         self.start()
@@ -313,7 +358,7 @@ class Session:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self._leave(failed=exc is not None):
+        if not self.core.leave(failed=exc is not None):
             return
         if exc is None:
             self.stop()
@@ -328,7 +373,7 @@ class Session:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self._leave(failed=exc is not None):
+        if not self.core.leave(failed=exc is not None):
             return
         if exc is None:
             await self.astop()
@@ -336,32 +381,13 @@ class Session:
             with contextlib.suppress(Exception):
                 await self.astop()
 
-    # --- runs created in the block but awaited after it -----------------------------------------
 
-    def _leave(self, *, failed: bool) -> bool:
-        """Whether the block's exit should stop the session now (else when pending runs end)."""
-        with self._guard:
-            if self._pending and not failed:
-                self._stop_deferred = True
-                self._client._deferred.add(self)
-                return False
-        return True
+AnySession = AsyncSession | Session
 
-    def _hold(self) -> object:
-        token = object()
-        with self._guard:
-            self._pending.add(token)
-        return token
 
-    def _release(self, token: object) -> bool:
-        """Forget a pending run; True if the session's postponed stop is now due."""
-        with self._guard:
-            self._pending.discard(token)
-            due = self._stop_deferred and not self._pending
-            if due:
-                self._stop_deferred = False
-                self._client._deferred.discard(self)
-        return due
+def core_of(session: AnySession) -> AsyncSession:
+    """The async session behind either flavour."""
+    return session.core if isinstance(session, Session) else session
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -5,77 +5,84 @@ Start an agent with the vault's id (``vault_id``); it sees placeholders, never t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
-
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard, VaultInfo
-from lanterna.wire import (
-    Page,
-    VaultCardResponse,
-    VaultCredentialsListResponse,
-    VaultCredentialsResponse,
-    VaultStatusResponse,
-)
-
-if TYPE_CHECKING:
-    from lanterna.sdk.client import Client
+from lanterna.sdk.api import Context
+from lanterna.sdk.blocking import blocking
 
 
-class VaultsApi:
-    """Create, list, open and delete your vaults."""
+class AsyncVault:
+    """One vault, awaited; every call goes to the server (nothing secret is cached here)."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, context: Context, vault_id: str) -> None:
+        self._api = context.api
+        self.vault_id = vault_id
 
-    def create(self, name: str = "default") -> Vault:
-        call = self._client._transport.call(VaultInfo, "POST", "/vaults/create", json_body={"name": name})
-        return Vault(self._client, self._client._loop.run_sync(call).vault_id)
+    async def add_credentials(self, url: str, credentials: Credentials) -> None:
+        await self._api.add_credentials(self.vault_id, url, credentials)
 
-    def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
-        params: dict[str, str | int] = {"page": page, "page_size": page_size}
-        call = self._client._transport.call(Page[VaultInfo], "GET", "/vaults", params=params)
-        return self._client._loop.run_sync(call).items
+    async def get_credentials(self, url: str) -> Credentials:
+        return await self._api.credentials(self.vault_id, url)
+
+    async def list_credentials(self) -> list[CredentialSite]:
+        return await self._api.list_credentials(self.vault_id)
+
+    async def delete_credentials(self, url: str) -> None:
+        await self._api.delete_credentials(self.vault_id, url)
+
+    async def set_credit_card(self, card: CreditCard) -> None:
+        await self._api.set_credit_card(self.vault_id, card)
+
+    async def get_credit_card(self) -> CreditCard:
+        return await self._api.credit_card(self.vault_id)
+
+    async def delete_credit_card(self) -> None:
+        await self._api.delete_credit_card(self.vault_id)
+
+    async def delete(self) -> None:
+        await self._api.delete_vault(self.vault_id)
 
 
 class Vault:
     """One vault; every call goes to the server (nothing secret is cached here)."""
 
-    def __init__(self, client: Client, vault_id: str) -> None:
-        self._client = client
+    def __init__(self, context: Context, vault_id: str) -> None:
+        self.context = context
+        self.core = AsyncVault(context, vault_id)
         self.vault_id = vault_id
-        self._path = f"/vaults/{quote(vault_id, safe='')}"
 
-    def _call(self, model: type, method: str, suffix: str = "", **kwargs: object) -> object:
-        call: Any = self._client._transport.call(model, method, self._path + suffix, **kwargs)  # type: ignore[arg-type]
-        return self._client._loop.run_sync(call)
+    add_credentials = blocking(AsyncVault.add_credentials)
+    get_credentials = blocking(AsyncVault.get_credentials)
+    list_credentials = blocking(AsyncVault.list_credentials)
+    delete_credentials = blocking(AsyncVault.delete_credentials)
+    set_credit_card = blocking(AsyncVault.set_credit_card)
+    get_credit_card = blocking(AsyncVault.get_credit_card)
+    delete_credit_card = blocking(AsyncVault.delete_credit_card)
+    delete = blocking(AsyncVault.delete)
 
-    def add_credentials(self, url: str, credentials: Credentials) -> None:
-        body = {"url": url, "credentials": credentials.model_dump(exclude_none=True)}
-        self._call(VaultStatusResponse, "POST", "/credentials", json_body=body)
 
-    def get_credentials(self, url: str) -> Credentials:
-        got = self._call(VaultCredentialsResponse, "GET", "/credentials", params={"url": url})
-        assert isinstance(got, VaultCredentialsResponse)
-        return got.credentials
+class AsyncVaultsApi:
+    """Create and list your vaults (awaited)."""
 
-    def list_credentials(self) -> list[CredentialSite]:
-        got = self._call(VaultCredentialsListResponse, "GET")
-        assert isinstance(got, VaultCredentialsListResponse)
-        return got.credentials
+    def __init__(self, context: Context) -> None:
+        self._context = context
 
-    def delete_credentials(self, url: str) -> None:
-        self._call(VaultStatusResponse, "DELETE", "/credentials", params={"url": url})
+    async def create(self, name: str = "default") -> AsyncVault:
+        info = await self._context.api.create_vault(name)
+        return AsyncVault(self._context, info.vault_id)
 
-    def set_credit_card(self, card: CreditCard) -> None:
-        self._call(VaultStatusResponse, "POST", "/card", json_body={"credit_card": card.model_dump()})
+    async def list(self, *, page: int = 1, page_size: int = 20) -> list[VaultInfo]:
+        return await self._context.api.list_vaults(page=page, page_size=page_size)
 
-    def get_credit_card(self) -> CreditCard:
-        got = self._call(VaultCardResponse, "GET", "/card")
-        assert isinstance(got, VaultCardResponse)
-        return got.credit_card
 
-    def delete_credit_card(self) -> None:
-        self._call(VaultStatusResponse, "DELETE", "/card")
+class VaultsApi:
+    """Create and list your vaults."""
 
-    def delete(self) -> None:
-        self._call(VaultStatusResponse, "DELETE")
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.core = AsyncVaultsApi(context)
+
+    def create(self, name: str = "default") -> Vault:
+        info = self.context.block(self.context.api.create_vault(name))
+        return Vault(self.context, info.vault_id)
+
+    list = blocking(AsyncVaultsApi.list)
