@@ -24,6 +24,7 @@ import pytest
 import websockets
 from playwright.async_api import async_playwright
 
+from lanterna.server.cdp_scope import RELAY_IDS_FROM, ContextScope, Expect, LookUp, OutOfScope, Scoped
 from tests.fixtures.server import LanternaServer, launch_server
 from tests.security.test_cdp_relay import Cdp, tab_target
 
@@ -388,3 +389,92 @@ async def test_another_sessions_new_page_is_not_held_up_by_a_connected_playwrigh
         assert all("fresh-" not in url for url in seen_by_a), seen_by_a
         assert [p.url for p in browser.contexts[0].pages] == [f"{site.url}/page?tenant-a"]
         await browser.close()
+
+
+# ----- the scope's bookkeeping, message by message (no browser) ---------------------------------
+
+OWN, OTHER = "CTX-A", "CTX-B"
+
+
+def _info(target: str, context: str, kind: str = "page") -> dict[str, Any]:
+    return {"targetId": target, "type": kind, "url": "about:blank", "browserContextId": context}
+
+
+def _event(method: str, params: dict[str, Any], session: str | None = None) -> str:
+    body: dict[str, Any] = {"method": method, "params": params}
+    if session is not None:
+        body["sessionId"] = session
+    return json.dumps(body, separators=(",", ":"))
+
+
+def test_scope_lets_go_of_another_contexts_target_at_once() -> None:
+    scope = ContextScope(OWN)
+    attached = {"sessionId": "S-B", "targetInfo": _info("T-B", OTHER), "waitingForDebugger": True}
+    inbound = scope.inbound(_event("Target.attachedToTarget", attached))
+    assert inbound.to_client is None
+    resume, detach = (json.loads(c) for c in inbound.to_browser)
+    assert resume["method"] == "Runtime.runIfWaitingForDebugger" and resume["sessionId"] == "S-B"
+    assert detach["method"] == "Target.detachFromTarget" and detach["params"] == {"sessionId": "S-B"}
+    assert "sessionId" not in detach and min(resume["id"], detach["id"]) >= RELAY_IDS_FROM
+    # Their replies, and anything else of that session, never reach the client.
+    assert scope.inbound(json.dumps({"id": resume["id"], "result": {}, "sessionId": "S-B"})).to_client is None
+    assert scope.inbound(json.dumps({"id": detach["id"], "result": {}})).to_client is None
+    assert scope.inbound(_event("Runtime.consoleAPICalled", {"args": []}, "S-B")).to_client is None
+    assert scope.inbound(_event("Target.detachedFromTarget", {"sessionId": "S-B"})).to_client is None
+    assert isinstance(scope.judge(1, "Runtime.evaluate", {"expression": "1"}, "S-B"), OutOfScope)
+
+
+def test_scope_passes_its_own_sessions_and_cuts_lists() -> None:
+    scope = ContextScope(OWN)
+    own = _event("Target.attachedToTarget", {"sessionId": "S-A", "targetInfo": _info("T-A", OWN)})
+    assert scope.inbound(own).to_client == own
+    # A page's text that looks like another session's id stays the page's own message.
+    tricky = _event("Runtime.consoleAPICalled", {"text": ',"sessionId":"S-B"}'}, "S-A")
+    assert scope.inbound(tricky).to_client == tricky
+    assert isinstance(scope.judge(2, "Target.getTargets", {}, None), Scoped)
+    scope.expect(None, 2, Expect.TARGETS)
+    reply = {"id": 2, "result": {"targetInfos": [_info("T-A", OWN), _info("T-B", OTHER)]}}
+    cut = json.loads(scope.inbound(json.dumps(reply)).to_client or "")
+    assert [t["targetId"] for t in cut["result"]["targetInfos"]] == ["T-A"]
+    scope.expect(None, 3, Expect.CONTEXTS)
+    contexts = json.loads(
+        scope.inbound(json.dumps({"id": 3, "result": {"browserContextIds": [OTHER, OWN]}})).to_client or ""
+    )
+    assert contexts["result"] == {"browserContextIds": [OWN]}
+    assert isinstance(scope.judge(4, "Target.closeTarget", {"targetId": "T-B"}, None), OutOfScope)
+    assert isinstance(scope.judge(5, "Target.closeTarget", {"targetId": "T-A"}, None), Scoped)
+    assert scope.judge(6, "Target.closeTarget", {"targetId": "T-NEW"}, None) == LookUp("T-NEW")
+    scope.learn("T-NEW", None)  # no such target: refused, and not remembered
+    assert isinstance(scope.judge(6, "Target.closeTarget", {"targetId": "T-NEW"}, None), OutOfScope)
+    assert "T-NEW" not in scope.targets
+
+
+def test_scope_forces_the_own_context_and_keeps_the_relays_ids() -> None:
+    scope = ContextScope(OWN)
+    forced = scope.judge(1, "Storage.getCookies", {}, None)
+    assert isinstance(forced, Scoped) and forced.params == {"browserContextId": OWN}
+    assert isinstance(
+        scope.judge(2, "Target.createTarget", {"url": "", "browserContextId": OTHER}, None), OutOfScope
+    )
+    assert isinstance(scope.judge(RELAY_IDS_FROM, "Browser.getVersion", {}, None), OutOfScope)
+    assert isinstance(scope.judge(3, "Network.enable", {}, None), OutOfScope)  # on the browser target
+
+
+def test_scope_reports_only_its_own_downloads() -> None:
+    scope = ContextScope(OWN)
+    scope.inbound(_event("Target.attachedToTarget", {"sessionId": "S-A", "targetInfo": _info("T-A", OWN)}))
+    scope.inbound(_event("Target.targetCreated", {"targetInfo": _info("T-B", OTHER)}))
+    theirs = _event(
+        "Browser.downloadWillBegin", {"frameId": "T-B", "guid": "g-b", "url": "x", "suggestedFilename": "b"}
+    )
+    ours = _event(
+        "Browser.downloadWillBegin", {"frameId": "T-A", "guid": "g-a", "url": "x", "suggestedFilename": "a"}
+    )
+    assert scope.inbound(theirs).to_client is None
+    assert scope.inbound(ours).to_client == ours
+    assert (
+        scope.inbound(_event("Browser.downloadProgress", {"guid": "g-b", "state": "completed"})).to_client
+        is None
+    )
+    done = _event("Browser.downloadProgress", {"guid": "g-a", "state": "completed"})
+    assert scope.inbound(done).to_client == done

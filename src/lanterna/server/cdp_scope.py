@@ -148,7 +148,7 @@ class ContextScope:
 
     browser_context_id: str
     page_target: str | None = None
-    # target id -> its browser context ("" when it has none or does not exist)
+    # target id -> its browser context ("" when it has none)
     targets: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # the tenant's session id -> target id
     windows: set[int] = field(default_factory=set)
@@ -157,6 +157,8 @@ class ContextScope:
     _asked: set[int] = field(default_factory=set)  # the relay's questions awaiting an answer
     _swallowed: set[int] = field(default_factory=set)  # the relay's commands whose reply is dropped
     _next_id: int = 0
+    # A target the browser just said does not exist: not kept, lest made-up ids fill the map.
+    _absent: str | None = None
 
     def __post_init__(self) -> None:
         if self.page_target is not None:
@@ -205,7 +207,7 @@ class ContextScope:
             if not isinstance(target, str):
                 return OutOfScope('"targetId" must be a string')
             owner = self.targets.get(target)
-            if owner is None:
+            if owner is None and target != self._absent:
                 return LookUp(target)
             if owner != self.browser_context_id:
                 return OutOfScope(
@@ -229,7 +231,10 @@ class ContextScope:
 
     def learn(self, target_id: str, info: dict[str, Any] | None) -> None:
         """What the browser answered about ``target_id`` (None: no such target)."""
-        self.targets[target_id] = _context_of(info) if info is not None else ""
+        if info is None:
+            self._absent = target_id
+        else:
+            self.targets[target_id] = _context_of(info)
 
     # ----- the relay's own commands ---------------------------------------------------------
 
