@@ -31,8 +31,10 @@ from tests.security.test_cdp_relay import Cdp, tab_target
 pytestmark = pytest.mark.timeout(180)
 
 HIT_TIMEOUT_S = 15.0
+# A page whose script reports that it ran (``/ran?<query>``), for pages opened with "fresh-".
 PAGE = b"""<!doctype html><title>Scoped</title>
-<button id="go" onclick="this.textContent='clicked'">Go</button>"""
+<button id="go" onclick="this.textContent='clicked'">Go</button>
+<script>if (location.search.includes("fresh-")) fetch("/ran" + location.search)</script>"""
 
 
 class _Site:
@@ -370,19 +372,21 @@ async def test_another_sessions_new_page_is_not_held_up_by_a_connected_playwrigh
         seen_by_a: list[str] = []
         browser.contexts[0].on("page", lambda p: seen_by_a.append(p.url))
         async with raw_cdp(tenant_b) as cdp_b:
+            b_page = await cdp_b.page_session()
             for round_ in range(3):
-                path = f"/page?fresh-{uuid.uuid4().hex}"
-                created = await cdp_b.ok("Target.createTarget", {"url": f"{site.url}{path}"})
-                hit = site.hit(path)
-                assert await asyncio.to_thread(hit.wait, HIT_TIMEOUT_S), f"B's new page {round_} stalled"
-                attached = await cdp_b.ok(
-                    "Target.attachToTarget", {"targetId": created["targetId"], "flatten": True}
-                )
-                state = "document.readyState"
-                async with asyncio.timeout(HIT_TIMEOUT_S):
-                    while await cdp_b.evaluate(state, attached["sessionId"]) != "complete":
-                        await asyncio.sleep(0.05)
-                await cdp_b.ok("Target.closeTarget", {"targetId": created["targetId"]})
+                # A popup of B's page: Chromium holds such a new page until every client that
+                # auto-attached with waitForDebuggerOnStart lets it run.
+                query = f"?fresh-{uuid.uuid4().hex}"
+                path = f"/page{query}"
+                popup = {"expression": f"window.open({path!r}) !== null", "userGesture": True}
+                opened = await cdp_b.ok("Runtime.evaluate", {**popup, "returnByValue": True}, b_page)
+                assert opened["result"]["value"] is True, opened
+                ran = site.hit(f"/ran{query}")  # its script ran: the page was not held paused
+                assert await asyncio.to_thread(ran.wait, HIT_TIMEOUT_S), f"B's popup {round_} was held up"
+                targets = (await cdp_b.ok("Target.getTargets"))["targetInfos"]
+                for target in targets:
+                    if target["url"].endswith(path):
+                        await cdp_b.ok("Target.closeTarget", {"targetId": target["targetId"]})
         # A's Playwright still works, and never saw B's pages.
         page = browser.contexts[0].pages[0]
         assert await page.title() == "Scoped"
