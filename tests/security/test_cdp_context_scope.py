@@ -48,11 +48,16 @@ class _Site:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.hit(self.path).set()
+                body, kind = PAGE, "text/html"
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(PAGE)))
+                if self.path.startswith("/download/"):  # an attachment named by the path
+                    body, kind = b"report\n", "application/octet-stream"
+                    name = self.path.rsplit("/", 1)[-1]
+                    self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(PAGE)
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -332,6 +337,38 @@ async def test_page_js_of_one_session_cannot_see_the_others_storage(
             b_page,
         )
     assert json.loads(seen) == [None, None, ""]
+
+
+async def _download(cdp: Cdp, page: str, site: _Site) -> str:
+    """Download a file from ``page`` with events on; the guid once the browser says it completed."""
+    name = f"scoped-{uuid.uuid4().hex}.txt"
+    await cdp.ok("Browser.setDownloadBehavior", {"behavior": "allow", "eventsEnabled": True})
+    await cdp.call("Page.navigate", {"url": f"{site.url}/download/{name}"}, page)  # net::ERR_ABORTED
+    began = await cdp.event(
+        lambda e: e["method"] == "Browser.downloadWillBegin" and e["params"]["suggestedFilename"] == name
+    )
+    guid: str = began["params"]["guid"]
+    await cdp.event(
+        lambda e: (
+            e["method"] == "Browser.downloadProgress"
+            and e["params"]["guid"] == guid
+            and e["params"]["state"] in ("completed", "canceled")
+        )
+    )
+    return guid
+
+
+async def test_downloads_of_another_session_are_not_reported(
+    cdp_a: Cdp, tenant_b: Tenant, site: _Site
+) -> None:
+    page = await cdp_a.page_session()
+    own = await _download(cdp_a, page, site)  # A hears of its own download
+    async with raw_cdp(tenant_b) as cdp_b:
+        theirs = await _download(cdp_b, await cdp_b.page_session(), site)
+    # Chromium sent anything it had for A before answering this.
+    await cdp_a.ok("Browser.getVersion")
+    reported = {e["params"]["guid"] for e in cdp_a.events if e["method"].startswith("Browser.download")}
+    assert reported == {own}, (reported, theirs)
 
 
 # ----- Playwright -------------------------------------------------------------------------------
