@@ -343,7 +343,7 @@ class ContextScope:
                 return Inbound(_encode({"id": reply["id"], "error": error}, session_id))
             return Inbound(message)
         elif expect is Expect.ATTACHED:
-            self.sessions[result["sessionId"]] = ""
+            self.sessions.setdefault(result["sessionId"], "")  # its attachedToTarget came first
             return Inbound(message)
         elif expect is Expect.CREATED:
             self.targets[result["targetId"]] = self.browser_context_id
