@@ -498,7 +498,10 @@ def test_scope_forces_the_own_context_and_keeps_the_relays_ids() -> None:
     assert isinstance(
         scope.judge(2, "Target.createTarget", {"url": "", "browserContextId": OTHER}, None), OutOfScope
     )
-    assert isinstance(scope.judge(RELAY_IDS_FROM, "Browser.getVersion", {}, None), OutOfScope)
+    for call_id in (RELAY_IDS_FROM, -1):  # the relay's ids; a reply to -1 would escape its bookkeeping
+        assert isinstance(scope.judge(call_id, "Browser.getVersion", {}, None), OutOfScope)
+    for odd in ({"sessionId": ["x"]}, {"windowId": [1]}, {"windowId": 1.0}, {"targetId": {"a": 1}}):
+        assert isinstance(scope.judge(4, "Target.detachFromTarget", odd, None), OutOfScope), odd
     assert isinstance(scope.judge(3, "Network.enable", {}, None), OutOfScope)  # on the browser target
 
 

@@ -170,8 +170,11 @@ class ContextScope:
         self, call_id: int, method: str, params: dict[str, Any], session_id: str | None
     ) -> Scoped | OutOfScope | LookUp:
         """Whether a client command stays inside the session's context (``params`` may be rewritten)."""
-        if call_id >= RELAY_IDS_FROM:
-            return OutOfScope(f"ids from {RELAY_IDS_FROM} on are the relay's own; number commands below it")
+        if not 0 <= call_id < RELAY_IDS_FROM:
+            return OutOfScope(
+                f"ids from {RELAY_IDS_FROM} on are the relay's own and ids below 0 are not used; number "
+                f"commands from 0 to {RELAY_IDS_FROM - 1}"
+            )
         if session_id is not None and session_id not in self.sessions:
             return OutOfScope(
                 f"session {session_id[:64]} is not attached to one of this session's targets; use a "
@@ -215,10 +218,10 @@ class ContextScope:
                     "none); Target.getTargets lists this session's targets"
                 )
         session = params.get("sessionId")
-        if session is not None and session not in self.sessions:
+        if session is not None and not (isinstance(session, str) and session in self.sessions):
             return OutOfScope(f"session {str(session)[:64]} is not attached to one of this session's targets")
         window = params.get("windowId")
-        if window is not None and window not in self.windows:
+        if window is not None and not (type(window) is int and window in self.windows):
             return OutOfScope(
                 f"window {str(window)[:32]} is not one of this session's; get it with "
                 "Browser.getWindowForTarget for one of its targets"
