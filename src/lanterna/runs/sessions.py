@@ -75,6 +75,9 @@ class CdpEndpoint:
     downloads_dir: Path
     file_roots: tuple[Path, ...]
     target_url: str | None = None  # what a page target shows, for a tab endpoint
+    # Context isolation: the session's browser context in a shared browser; the relay keeps the
+    # client inside it. None when the session has a browser process of its own.
+    browser_context_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -420,20 +423,28 @@ class SessionService:
     async def cdp_endpoint(self, tenant: str, session_id: str, target_id: str | None = None) -> CdpEndpoint:
         """The browser's loopback CDP websocket (or one page target's) and what limits its relay."""
         browser = await self.live(tenant, session_id)
-        if browser.browser_context_id is not None:
-            # The relay does not yet scope a client to one context of a shared browser: refused.
-            raise ConflictError(
-                f"session {session_id} shares its browser process (LANTERNA_ISOLATION=context); raw CDP "
-                "is offered only with LANTERNA_ISOLATION=process — use the session's actions instead"
-            )
         browser.touch()
         url, target_url = browser.cdp_url, None
         if target_id is not None:
             parts = urlsplit(browser.cdp_url)
             url = f"{parts.scheme}://{parts.netloc}/devtools/page/{target_id}"
+            if browser.browser_context_id is not None and target_id not in {
+                target["targetId"] for target in await browser.tab_targets()
+            }:  # a shared browser: only the session's own tabs
+                raise NotFoundError(
+                    f"tab target {target_id} not found in session {session_id}; "
+                    "see GET /sessions/{id}/debug"
+                )
             target_url = await browser.target_url(target_id)
         uploads = uploads_folder(self._settings.home, tenant)
-        return CdpEndpoint(url, browser.egress, browser.downloads_dir, (uploads,), target_url)
+        return CdpEndpoint(
+            url,
+            browser.egress,
+            browser.downloads_dir,
+            (uploads,),
+            target_url,
+            browser_context_id=browser.browser_context_id,
+        )
 
     # ----- helpers -----------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ session's egress policy, file paths must resolve inside the caller's roots, down
 are forced to the session's own, and parameters that would leave the egress proxy or open an
 unfiltered channel are refused.
 
-Pure apart from resolving file paths (``realpath``): no sockets, no state across messages.
+Pure apart from resolving file paths (``realpath``): no sockets, and no state across messages but
+which sessions are on the browser's own pages — and, in context isolation, what its
+``ContextScope`` (``server.cdp_scope``) knows of the session's targets.
 A passed message is forwarded as it was judged — parsed once and serialised again — so the
 browser cannot read a duplicate key or other JSON oddity differently from this module.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lanterna.browser.egress import ALLOWED_SCHEMES, EgressRefusal
+from lanterna.server.cdp_scope import ContextScope, LookUp, OutOfScope
 
 ERROR_CODE = -32000
 STOP_HINT = "stop the session with DELETE /sessions/{id}/stop instead"
@@ -82,6 +85,7 @@ class Reason(StrEnum):
     PATH = "path"
     PARAMETER = "parameter"
     BROWSER_PAGE = "browser-page"
+    CONTEXT = "context-scope"  # outside the session's browser context (context isolation)
 
 
 # Methods refused with a reason of their own (checked before the domain rules).
@@ -177,6 +181,7 @@ class CdpFilter:
     ``egress`` judges URLs, ``downloads_dir`` is where every download must land, and
     ``file_roots`` are the folders whose files a page may be handed (upload folders).
     ``target_url`` is what the target shows when the connection is to one page target.
+    ``scope``, in context isolation, keeps the connection inside the session's browser context.
     """
 
     def __init__(
@@ -186,8 +191,10 @@ class CdpFilter:
         file_roots: Iterable[Path] = (),
         *,
         target_url: str | None = None,
+        scope: ContextScope | None = None,
     ) -> None:
         self.egress = egress
+        self.scope = scope
         self.downloads_dir = str(downloads_dir)
         self.file_roots = tuple(os.path.realpath(root) for root in file_roots)
         self._session_target: dict[str, str] = {}  # flattened session id -> target id
@@ -220,8 +227,10 @@ class CdpFilter:
         except (ValueError, KeyError, TypeError, AttributeError):
             return  # not an event of the shape Chromium sends; nothing to learn
 
-    def judge(self, message: str | bytes) -> Forward | Refused:
-        """Pass ``message`` (maybe with parameters rewritten) or refuse it."""
+    def judge(self, message: str | bytes) -> Forward | Refused | LookUp:
+        """Pass ``message`` (maybe with parameters rewritten) or refuse it.
+
+        With a ``scope``, ``LookUp`` means: tell the scope about that target, then judge again."""
         if isinstance(message, bytes):
             return Refused(Reason.BINARY, None, "binary frames are not CDP; send each command as JSON text")
         try:
@@ -255,6 +264,14 @@ class CdpFilter:
         verdict = self._judge_method(method, params)
         if isinstance(verdict, _Deny):
             return Refused(verdict.reason, method, verdict.why, call_id, session_id)
+        expect = None
+        if self.scope is not None:  # after the rules above, whose refusals say more
+            scoped = self.scope.judge(call_id, method, verdict, session_id)
+            if isinstance(scoped, LookUp):
+                return scoped
+            if isinstance(scoped, OutOfScope):
+                return Refused(Reason.CONTEXT, method, scoped.why, call_id, session_id)
+            verdict, expect = scoped.params, scoped.expect
         out: dict[str, Any] = {"id": call_id, "method": method, "params": verdict}
         if session_id is not None:
             out["sessionId"] = session_id
@@ -262,6 +279,8 @@ class CdpFilter:
             text = _ENCODER.encode(out)
         except ValueError:
             return Refused(Reason.MALFORMED, method, "NaN and Infinity are not JSON", call_id, session_id)
+        if expect is not None and self.scope is not None:
+            self.scope.expect(session_id, call_id, expect)
         return Forward(text, method, rewritten=verdict is not params)
 
     def _judge_method(self, method: str, params: _Params) -> _Params | _Deny:
