@@ -144,12 +144,17 @@ class BrowserSession:
             raise InvalidRequestError(f"the browser refused the cookies: {exc.message}") from exc
 
     async def tab_targets(self) -> list[dict[str, Any]]:
-        """CDP ``Target.getTargetInfo`` of each open tab, in tab order."""
+        """CDP ``Target.getTargetInfo`` of each open tab, in tab order (tabs closing meanwhile left out)."""
         targets = []
         for page in self.tabs:
-            cdp = await self.context.new_cdp_session(page)
+            try:
+                cdp = await self.context.new_cdp_session(page)
+            except PlaywrightError:
+                continue  # closed since the list was taken
             try:
                 info = await cdp.send("Target.getTargetInfo")
+            except PlaywrightError:
+                continue
             finally:
                 with contextlib.suppress(PlaywrightError):
                     await cdp.detach()
