@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 _SESSION_PATH = re.compile(r"^/sessions/(?P<id>[^/]+)(?P<rest>/.*)?$")
 _AGENT_PATH = re.compile(r"^/agents/(?P<id>[^/]+)(?P<rest>/.*)?$")
 _DOWNLOADS_PATH = re.compile(r"^/storage/(?P<id>[^/]+)/downloads(/.*)?$")
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "host", "te", "trailer"}
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer"}  # "host" kept: URLs it answers name the replica
 _UNREACHABLE = "the browser host of this session did not answer ({error}); retry in a few seconds"
 _ENDING_WAIT_S = 15.0
 
