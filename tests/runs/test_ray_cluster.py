@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray reads it at import
+os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # two cores shared with browsers
 
 import httpx
 import psutil
@@ -27,7 +30,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from lanterna.demo.site import CONTACT_EMAIL, DemoSite
+from tests.examples import test_examples as examples
+from tests.fixtures.sdk import NotteRunner
 from tests.fixtures.server import LanternaServer, drop_lanterna_tables, postgres_url
+from tests.sdk import test_notte_agents as notte_agents
 
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
@@ -240,6 +246,55 @@ async def test_a_lost_replica_loses_nothing(
         assert executed.json()["success"] is True
     finally:
         await two.delete(f"/sessions/{session}/stop")
+
+
+SEED_EXAMPLES = [
+    "run_blocking.py",
+    "start_wait.py",
+    "async_agent.py",
+    "status_checking.py",
+    "polling_pattern.py",
+    "live_log_streaming.py",
+    "manual_stop.py",
+    "timeout_pattern.py",
+    "parallel_agents.py",
+    "batch_execution.py",
+    "agent_fallback_example.py",
+    "agent_fallback_example.py --broken",
+]
+
+
+@pytest.mark.parametrize("command", SEED_EXAMPLES)
+def test_the_seed_patterns_through_lanterna_sdk(
+    command: str, deployment: Deployment, demo_site: DemoSite
+) -> None:
+    replica = deployment.replicas[1]
+    script, *args = command.split()
+    env = {**replica.client_env, "LANTERNA_DEMO_URL": demo_site.url, "EXAMPLE_TIMEOUT_SECONDS": "3"}
+    done = subprocess.run(
+        [sys.executable, str(examples.EXAMPLES / script), *args],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    for expected in examples.EXPECTED[command]:
+        assert expected in output, f"{expected!r} not in output of {command}:\n{output}"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        notte_agents.test_notte_run_arun_and_result_structure,
+        notte_agents.test_notte_start_status_wait_watch_logs_stop,
+        notte_agents.test_notte_agent_fallback,
+    ],
+    ids=["run-arun", "start-status-wait-watch-stop", "fallback"],
+)
+def test_the_seed_patterns_through_the_official_client(
+    pattern: Callable[[NotteRunner, DemoSite], None], deployment: Deployment, demo_site: DemoSite
+) -> None:
+    replica = deployment.replicas[0]
+    pattern(NotteRunner(server_url=replica.url, api_key=replica.api_key), demo_site)
 
 
 async def test_a_lost_node_ends_exactly_its_sessions_and_agents(

@@ -187,7 +187,8 @@ class ClusterRouter:
         await websocket.accept()
         forwarded = await _pump(websocket, upstream)
         if forwarded.lost and _AGENT_PATH.match(scope["path"]):
-            await _send_agent_ending(websocket, scope, forwarded.messages)
+            if await _send_agent_ending(websocket, scope, forwarded.messages):
+                forwarded.close = (1000, "")
         if websocket.client_state == WebSocketState.CONNECTED:
             code, reason = forwarded.close
             with contextlib.suppress(RuntimeError):
@@ -243,11 +244,11 @@ async def _pump(websocket: WebSocket, upstream: ClientConnection) -> _Pumped:
     return pumped
 
 
-async def _send_agent_ending(websocket: WebSocket, scope: Scope, already_sent: int) -> None:
+async def _send_agent_ending(websocket: WebSocket, scope: Scope, already_sent: int) -> bool:
     """The steps the client has not had and the stop message, once the store records the end."""
     match = _AGENT_PATH.match(scope["path"])
     if match is None:
-        return
+        return False
     runtime = runtime_of(websocket)
     try:
         tenant = await authenticate(websocket)
@@ -257,10 +258,13 @@ async def _send_agent_ending(websocket: WebSocket, scope: Scope, already_sent: i
             await asyncio.sleep(0.2)
             status = await runtime.agents.status(tenant, match["id"])
     except LanternaError:
-        return
+        return False
+    if status.status == "active":
+        return False
     for step in status.steps[already_sent:]:
         await websocket.send_text(step.model_dump_json())
     await websocket.send_text(AgentStopMessage(agent=status).model_dump_json())
+    return True
 
 
 # ----- deciding where a request goes ---------------------------------------------------------
