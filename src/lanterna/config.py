@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     ray_namespace: str = "lanterna"
     host_id: str | None = None  # set inside a browser host: the sessions it starts carry it
     host_heartbeat_s: float = Field(default=1.0, gt=0, le=30)
-    host_lost_after_s: float = Field(default=5.0, gt=0, le=300)  # no heartbeat this long: lost
+    host_lost_after_s: float = Field(default=10.0, gt=0, le=300)  # no heartbeat this long: lost
 
     replay_max_gap_s: float = Field(default=3.0, gt=0)  # longer idle gaps are shortened to this
 

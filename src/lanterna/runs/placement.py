@@ -67,7 +67,7 @@ class RayPlacement:
         address = self._settings.ray_address
         await asyncio.to_thread(
             ray.init,
-            address=None if address == "auto" else address,
+            address=address,
             namespace=self._settings.ray_namespace,
             ignore_reinit_error=True,
             log_to_driver=False,

@@ -33,6 +33,10 @@ HOST_ACTOR_PREFIX = "lanterna-host-"
 DECLARED_LOST = "this browser host was declared lost by the cluster"
 
 
+class HostRetiredError(RuntimeError):
+    """The host on a node was declared lost (it missed heartbeats) and must be replaced."""
+
+
 class BrowserHost:
     """The actor's body (``ray.remote`` is applied by ``host_actor_class``); one per node."""
 
@@ -45,13 +49,18 @@ class BrowserHost:
         self._serving: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._groups: dict[str, str] = {}  # session id -> its placement group
+        self._record: HostRecord | None = None
+        self._retired = False  # declared lost: it serves no more, a new host takes the node
 
     async def start(self) -> HostRecord:
         """Serve the API on a free port of this node's address and register in the store."""
         import ray
 
-        if self._server is not None:
-            raise RuntimeError("this host is already started")
+        if self._record is not None:
+            if self._retired:
+                raise HostRetiredError(f"browser host {self._id} was declared lost; start a new one")
+            return self._record  # another replica asked first
+
         address = ray.util.get_node_ip_address()
         listener = socket.create_server((address, 0))
         port = listener.getsockname()[1]
@@ -78,6 +87,7 @@ class BrowserHost:
             heartbeat_at=now,
         )
         await runtime.store.hosts.register(record)
+        self._record = record
         self._heartbeat = asyncio.create_task(self._beat(runtime, settings.host_heartbeat_s))
         log.info("browser host %s serving on %s", self._id, record.url)
         return record
@@ -117,6 +127,7 @@ class BrowserHost:
                 continue
             if not alive:
                 log.warning("browser host %s was declared lost; closing its sessions", self._id)
+                self._retired = True
                 await runtime.sessions.close_all(DECLARED_LOST)
                 if self._server is not None:
                     self._server.should_exit = True
@@ -138,8 +149,10 @@ async def ensure_host(settings: Settings, create_app: AppFactory, node_id: str) 
         lifetime="detached",
         scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
     ).remote(settings, node_id, create_app)
-    with contextlib.suppress(RuntimeError):  # "already started": another replica got there first
+    try:
         await handle.start.remote()
+    except HostRetiredError:  # it was declared lost: replace it (its name frees up once it is gone)
+        ray.kill(handle, no_restart=True)
 
 
 def host_handle(node_id: str) -> object:

@@ -40,7 +40,14 @@ log = logging.getLogger(__name__)
 _SESSION_PATH = re.compile(r"^/sessions/(?P<id>[^/]+)(?P<rest>/.*)?$")
 _AGENT_PATH = re.compile(r"^/agents/(?P<id>[^/]+)(?P<rest>/.*)?$")
 _DOWNLOADS_PATH = re.compile(r"^/storage/(?P<id>[^/]+)/downloads(/.*)?$")
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer"}  # "host" kept: URLs it answers name the replica
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+}  # "host" kept: URLs it answers name the replica
 _UNREACHABLE = "the browser host of this session did not answer ({error}); retry in a few seconds"
 _ENDING_WAIT_S = 15.0
 
@@ -186,9 +193,9 @@ class ClusterRouter:
             return
         await websocket.accept()
         forwarded = await _pump(websocket, upstream)
-        if forwarded.lost and _AGENT_PATH.match(scope["path"]):
-            if await _send_agent_ending(websocket, scope, forwarded.messages):
-                forwarded.close = (1000, "")
+        lost_agent = forwarded.lost and _AGENT_PATH.match(scope["path"]) is not None
+        if lost_agent and await _send_agent_ending(websocket, scope, forwarded.messages):
+            forwarded.close = (1000, "")
         if websocket.client_state == WebSocketState.CONNECTED:
             code, reason = forwarded.close
             with contextlib.suppress(RuntimeError):
