@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     upload_max_file_bytes: int = Field(default=25 * 1024 * 1024, gt=0)  # Playwright takes up to 50 MB
     upload_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     upload_max_files: int = Field(default=200, gt=0)
+    # Session downloads kept after the session: deleted past this age, and a tenant's oldest
+    # past its total (checked every interval; a new download that does not fit is refused).
+    download_retention_hours: float = Field(default=72.0, gt=0)
+    download_max_tenant_mb: float = Field(default=1024.0, gt=0)
+    download_retention_interval_s: float = Field(default=300.0, gt=0)
 
     # Recording (screencast frames and step screenshots under home/recordings): on unless a
     # session starts with recording=false or this is off; frames are capped in rate and size.

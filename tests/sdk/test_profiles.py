@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lanterna import Client
-from lanterna.errors import NotFoundError
+from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from tests.server.test_profiles_api import _REPORT, login_site
 
 __all__ = ["login_site"]  # the loopback site that logs a browser in
@@ -35,3 +37,17 @@ def test_session_downloads_through_the_sdk(client: Client, login_site: str) -> N
     assert client.files.download(session_id, "report.csv") == _REPORT
     with pytest.raises(NotFoundError):
         client.files.download(session_id, "../report.csv")
+
+
+def test_a_local_file_added_to_a_sessions_downloads_through_the_sdk(client: Client, tmp_path: Path) -> None:
+    local = tmp_path / "statement.pdf"
+    local.write_bytes(b"%PDF-1.4 sent")
+    with client.Session() as session:
+        added = client.files.add_download(session.session_id, local)
+        assert (added.name, added.size, added.file_ext) == ("statement.pdf", 13, "pdf")
+        assert [f.name for f in client.files.downloads(session.session_id)] == ["statement.pdf"]
+        with pytest.raises(InvalidRequestError, match="not an allowed file name"):
+            client.files.add_download(session.session_id, local, name=".env")
+    assert client.files.download(session.session_id, "statement.pdf") == b"%PDF-1.4 sent"
+    with pytest.raises(ConflictError):  # the session has ended: its downloads are final
+        client.files.add_download(session.session_id, local)

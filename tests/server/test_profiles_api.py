@@ -160,3 +160,60 @@ async def test_a_session_that_times_out_still_saves_its_profile(
         async with started_session(api, profile={"id": profile_id}) as again:
             page = await _whoami(api, again, login_site)
         assert "login=cookie-secret-7" in page and "ls=[ls-secret-42]" in page, page
+
+
+_IDB_WRITE = """(async () => {
+  const db = await new Promise((ok, no) => {
+    const open = indexedDB.open('shop', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('cart', { keyPath: 'id' });
+    open.onsuccess = () => ok(open.result);
+    open.onerror = () => no(open.error);
+  });
+  await new Promise((ok, no) => {
+    const tx = db.transaction('cart', 'readwrite');
+    tx.objectStore('cart').put({ id: 'item-1', title: 'idb-kept-record', qty: 3 });
+    tx.oncomplete = ok;
+    tx.onerror = () => no(tx.error);
+  });
+  db.close();
+  return 'written';
+})()"""
+
+_IDB_READ = """(async () => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes('shop')) return 'no database';
+  const db = await new Promise((ok, no) => {
+    const open = indexedDB.open('shop', 1);
+    open.onsuccess = () => ok(open.result);
+    open.onerror = () => no(open.error);
+  });
+  const row = await new Promise((ok, no) => {
+    const get = db.transaction('cart').objectStore('cart').get('item-1');
+    get.onsuccess = () => ok(get.result);
+    get.onerror = () => no(get.error);
+  });
+  db.close();
+  return row ? row.title + ' x' + row.qty : 'no record';
+})()"""
+
+
+async def _run_js(api: httpx.AsyncClient, session_id: str, site: str, code: str) -> str:
+    execute = f"/sessions/{session_id}/page/execute"
+    goto = await api.post(execute, json={"type": "goto", "url": f"{site}/app"})
+    assert goto.json()["success"], goto.text
+    result = await api.post(execute, json={"type": "evaluate_js", "code": code})
+    assert result.json()["success"], result.text
+    return str(result.json()["data"]["markdown"])
+
+
+async def test_indexeddb_written_in_one_session_is_read_in_the_next_on_the_profile(
+    lanterna_server: LanternaServer, login_site: str
+) -> None:
+    async with lanterna_server.client() as api:
+        profile_id = (await api.post("/profiles/create", json={"name": "idb"})).json()["profile_id"]
+        async with started_session(api, profile={"id": profile_id, "persist": True}) as first:
+            assert await _run_js(api, first, login_site, _IDB_WRITE) == "written"
+        async with started_session(api, profile={"id": profile_id}) as second:
+            assert await _run_js(api, second, login_site, _IDB_READ) == "idb-kept-record x3"
+        async with started_session(api) as plain:  # a session without the profile has none of it
+            assert await _run_js(api, plain, login_site, _IDB_READ) == "no database"

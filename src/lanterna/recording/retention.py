@@ -4,45 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
+from lanterna.models.retention import RetentionPolicy, RetentionReport, past_retention
 from lanterna.store import Store
 from lanterna.store.records import RecordingRecord, RecordingStatus
 
-
-class RetentionPolicy(BaseModel):
-    """Keep a finished recording at most ``max_age_s``, and all of them within ``max_total_bytes``."""
-
-    max_age_s: float = Field(gt=0)
-    max_total_bytes: int = Field(gt=0)
+__all__ = ["RetentionPolicy", "RetentionReport", "enforce"]
 
 
-class RetentionReport(BaseModel):
-    deleted: int = 0
-    freed_bytes: int = 0
-
-
-def _expired(record: RecordingRecord, cutoff: datetime) -> bool:
-    return (record.ended_at or record.started_at) < cutoff
+def _kept_at(record: RecordingRecord) -> datetime:
+    return record.ended_at or record.started_at
 
 
 async def enforce(
     store: Store, home: Path, policy: RetentionPolicy, now: datetime | None = None
 ) -> RetentionReport:
     """Apply ``policy`` once. Recordings still being made are never deleted."""
-    now = now or datetime.now(UTC)
-    cutoff = now - timedelta(seconds=policy.max_age_s)
+    finished = await store.recordings.finished()  # oldest first
+    doomed = past_retention(
+        finished,
+        policy,
+        now or datetime.now(UTC),
+        kept_at=_kept_at,
+        size=lambda record: record.bytes,
+        total=await store.recordings.total_bytes(),  # recordings being made count too
+    )
     report = RetentionReport()
-    total = await store.recordings.total_bytes()
-    for record in await store.recordings.finished():  # oldest first
-        if not _expired(record, cutoff) and total <= policy.max_total_bytes:
-            continue
+    for record in doomed:
         await asyncio.to_thread(shutil.rmtree, home / record.directory, True)
         await store.recordings.update(record.session_id, status=RecordingStatus.deleted)
-        total -= record.bytes
         report.deleted += 1
         report.freed_bytes += record.bytes
     return report

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 
 from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
+from lanterna.models.retention import RetentionPolicy
 from lanterna.models.time import utc_now
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
@@ -35,22 +39,31 @@ class Runtime:
         self.pool = BrowserPool(settings, on_expire=self._on_expire, server_ports={settings.port})
         self.recordings = RecordingService(store=store, settings=settings)
         self.profiles = ProfileService(store, ProfileStates(settings.home))
+        self.downloads = DownloadStorage(
+            settings.home,
+            max_file_bytes=settings.upload_max_file_bytes,
+            max_files=settings.upload_max_files,
+            policy=RetentionPolicy(
+                max_age_s=settings.download_retention_hours * 3600,
+                max_total_bytes=int(settings.download_max_tenant_mb * 1024 * 1024),
+            ),
+        )
+        self._download_retention: asyncio.Task[None] | None = None
         self.sessions = SessionService(
             store=store,
             pool=self.pool,
             settings=settings,
             recordings=self.recordings,
             profiles=self.profiles,
-            downloads=DownloadStorage(
-                settings.home,
-                max_file_bytes=settings.upload_max_file_bytes,
-                max_files=settings.upload_max_files,
-            ),
+            downloads=self.downloads,
         )
-        self.link_secret = secrets.token_bytes(32)  # signs download links; they die with the process
         self.sessions.on_close(self.recordings.end)
         self.agents = AgentService(store=store, sessions=self.sessions, settings=settings)
-        self.vaults = VaultService(store, SecretCipher(load_key(settings)))
+        vault_key = load_key(settings)
+        self.vaults = VaultService(store, SecretCipher(vault_key))
+        # Signs download links. Derived from the kept vault key, so a link outlives a restart
+        # (within its ten minutes) and works on every server sharing the key.
+        self.link_secret = hmac.new(vault_key, b"lanterna download links", hashlib.sha256).digest()
         self.connections = ConnectionRegistry()
         self.uploads = UploadStorage(
             settings.home,
@@ -93,6 +106,9 @@ class Runtime:
                 await runtime.pool.start()  # also kills browsers orphaned by a crash
             runtime.revocations.start()
             runtime.recordings.start()
+            runtime._download_retention = asyncio.create_task(
+                runtime._retain_downloads(), name="download-retention"
+            )
         except BaseException:
             await store.close()
             raise
@@ -103,6 +119,10 @@ class Runtime:
         try:
             if self.placement is not None:
                 await self.placement.close()
+            if self._download_retention is not None:
+                self._download_retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._download_retention
             await self.revocations.close()
             await self.agents.close()
             await self.sessions.close_all(SHUTDOWN)
@@ -113,3 +133,13 @@ class Runtime:
 
     async def _on_expire(self, browser: BrowserSession, reason: str) -> None:
         await self.sessions.expired(browser, reason)
+
+    async def _retain_downloads(self) -> None:
+        while True:
+            try:
+                report = await asyncio.to_thread(self.downloads.enforce)
+                if report.deleted:
+                    log.info("retention removed %d downloads (%d bytes)", report.deleted, report.freed_bytes)
+            except Exception:
+                log.exception("download retention failed")
+            await asyncio.sleep(self.settings.download_retention_interval_s)

@@ -285,6 +285,21 @@ class SessionService:
             return read_plain_file(browser.downloads_dir, name, limit)
         return self.downloads.read(tenant, session_id, name) if self.downloads is not None else None
 
+    async def add_download(
+        self, tenant: str, session_id: str, name: str, chunks: AsyncIterator[bytes]
+    ) -> FileInfo:
+        """Put a file among a running session's downloads (kept with them when it ends, and
+        offered to ``upload_file``). ``NotFoundError`` for another tenant's or an unknown
+        session, ``ConflictError`` once it has ended."""
+        if self.downloads is None:
+            raise InvalidRequestError("this server keeps no session downloads")
+        browser = await self.live(tenant, session_id)
+        browser.touch()
+        info = await self.downloads.add(tenant, session_id, browser.downloads_dir, name, chunks)
+        if browser.closed and self.downloads.read(tenant, session_id, name) is None:
+            raise _conflict(session_id, browser.closed_reason or STOPPED)
+        return info
+
     async def _notify(self, session_id: str, reason: str) -> None:
         for listener in self._listeners:
             try:

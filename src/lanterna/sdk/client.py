@@ -285,6 +285,19 @@ class FilesApi:
         )
         return self._client._loop.run_sync(call).files
 
+    def add_download(self, session_id: str, path: str | Path, name: str | None = None) -> FileInfo:
+        """Put a local file among a running session's downloads (as ``name``, default its file
+        name), as if its browser had downloaded it; kept with them when the session ends."""
+        local = Path(path)
+        if not local.is_file():
+            raise InvalidRequestError(f"cannot send {str(local)!r}: no such file on this machine")
+        target = f"/storage/{quote(session_id, safe='')}/downloads/{quote(name or local.name, safe='')}"
+        call = self._client._transport.call(FileUploadResponse, "POST", target, content=local.read_bytes())
+        added = self._client._loop.run_sync(call)
+        if added.file is None:
+            raise LanternaError(f"the server kept {local.name!r} but did not describe it")
+        return added.file
+
     def download(self, session_id: str, name: str) -> bytes:
         """The content of one of a session's downloads."""
         target = f"/storage/{quote(session_id, safe='')}/downloads/{quote(name, safe='')}"

@@ -152,10 +152,41 @@ class UploadStorage:
                     "replace one by uploading under its name"
                 )
             left = self.max_tenant_bytes - sum(f.size for f in others)
-            with _folder(self._ensure(tenant)) as dir_fd:
-                return await self._write(dir_fd, name, chunks, left)
+            no_room = (
+                f"the file does not fit: your uploads may total {size_text(self.max_tenant_bytes)} "
+                f"and {size_text(max(left, 0))} are left; replace or re-use a file"
+            )
+            return await write_plain_file(
+                self._ensure(tenant),
+                name,
+                chunks,
+                max_bytes=self.max_file_bytes,
+                too_large=self.file_too_large(),
+                room=left,
+                no_room=no_room,
+            )
 
-    async def _write(self, dir_fd: int, name: str, chunks: AsyncIterator[bytes], left: int) -> FileInfo:
+    def file_too_large(self) -> str:
+        return f"the file is larger than {size_text(self.max_file_bytes)}, the most one upload may be"
+
+
+async def write_plain_file(
+    folder: Path,
+    name: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    max_bytes: int,
+    too_large: str,
+    room: int,
+    no_room: str,
+) -> FileInfo:
+    """Write ``chunks`` as the file ``name`` directly in ``folder`` (replacing one of that name).
+
+    Through a temporary file and a rename inside the folder opened with ``O_NOFOLLOW``, mode 0600.
+    As soon as the content passes ``max_bytes`` (one file's cap), ``PayloadTooLargeError(too_large)``;
+    past ``room`` (what is left of a total), ``PayloadTooLargeError(no_room)``; nothing is kept.
+    """
+    with _folder(folder) as dir_fd:
         temp = _TEMP_PREFIX + secrets.token_hex(8)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
@@ -164,13 +195,10 @@ class UploadStorage:
             with os.fdopen(fd, "wb") as file:
                 async for chunk in chunks:
                     size += len(chunk)
-                    if size > self.max_file_bytes:
-                        raise PayloadTooLargeError(self.file_too_large())
-                    if size > left:
-                        raise PayloadTooLargeError(
-                            f"the file does not fit: your uploads may total {_size(self.max_tenant_bytes)} "
-                            f"and {_size(max(left, 0))} are left; replace or re-use a file"
-                        )
+                    if size > max_bytes:
+                        raise PayloadTooLargeError(too_large)
+                    if size > room:
+                        raise PayloadTooLargeError(no_room)
                     file.write(chunk)
             # rename() replaces a symlink of that name itself; it never writes through it.
             os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
@@ -180,9 +208,7 @@ class UploadStorage:
             raise
         return file_info(name, os.stat(name, dir_fd=dir_fd, follow_symlinks=False))
 
-    def file_too_large(self) -> str:
-        return f"the file is larger than {_size(self.max_file_bytes)}, the most one upload may be"
 
-
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
+    """``size`` as a person reads it in a message: MiB from 1 MiB, else bytes."""
     return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"

@@ -1,4 +1,5 @@
-"""Upload storage routes (``/storage/uploads``): the only files ``upload_file`` can put in a page."""
+"""Storage routes: uploads (``/storage/uploads``, the only files ``upload_file`` can put in a page)
+and each session's downloads (``/storage/{session_id}/downloads``), kept after it ends."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ _FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and part headers around
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key"},
+}
+_SENT_FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "Over the per-file or per-key size or file-count cap"},
     422: {"model": ErrorBody, "description": "Not an allowed file name, no 'file' part, no Content-Length"},
+}
+_NO_SESSION: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such session of yours, or no such file of it"},
 }
 
 router = APIRouter(prefix="/storage", tags=["storage"], responses=_ERRORS)
@@ -34,7 +40,23 @@ async def _parts(file: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@router.post("/uploads/{name:path}", response_model=FileUploadResponse)
+async def _file_content(request: Request, max_bytes: int, too_large: str) -> AsyncIterator[bytes]:
+    """The sent file: the part named ``file`` of a multipart form, else the raw body."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return request.stream()
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():  # the form parser spools the whole body: bound it first
+        raise InvalidRequestError("send a multipart upload with a Content-Length header")
+    if int(length) > max_bytes + _FORM_OVERHEAD_BYTES:
+        raise PayloadTooLargeError(too_large)
+    form = await request.form(max_files=1, max_fields=10)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise InvalidRequestError("the multipart body has no part named 'file'; send the file as 'file'")
+    return _parts(file)
+
+
+@router.post("/uploads/{name:path}", response_model=FileUploadResponse, responses=_SENT_FILE_ERRORS)
 async def upload(name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant) -> FileUploadResponse:
     """Store a file under ``name`` for ``upload_file`` (which then takes ``file_path: name``).
 
@@ -45,20 +67,8 @@ async def upload(name: str, request: Request, runtime: CurrentRuntime, tenant: T
     if problem:
         raise InvalidRequestError(problem)
     storage = runtime.uploads
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        length = request.headers.get("content-length", "")
-        if not length.isdigit():  # the form parser spools the whole body: bound it first
-            raise InvalidRequestError("send a multipart upload with a Content-Length header")
-        if int(length) > storage.max_file_bytes + _FORM_OVERHEAD_BYTES:
-            raise PayloadTooLargeError(storage.file_too_large())
-        form = await request.form(max_files=1, max_fields=10)
-        file = form.get("file")
-        if not isinstance(file, UploadFile):
-            raise InvalidRequestError("the multipart body has no part named 'file'; send the file as 'file'")
-        info = await storage.save(tenant, name, _parts(file))
-    else:
-        info = await storage.save(tenant, name, request.stream())
-    return FileUploadResponse(success=True, file=info)
+    content = await _file_content(request, storage.max_file_bytes, storage.file_too_large())
+    return FileUploadResponse(success=True, file=await storage.save(tenant, name, content))
 
 
 @router.get("/uploads", response_model=FileListResponse)
@@ -69,7 +79,7 @@ async def list_uploads(runtime: CurrentRuntime, tenant: Tenant) -> FileListRespo
 
 # --- session downloads -------------------------------------------------------------------------
 
-LINK_TTL_S = 600  # a download link works this long, and only in this server process
+LINK_TTL_S = 600  # a download link works this long (also across a restart)
 
 
 def _signature(secret: bytes, tenant: str, session_id: str, name: str, expires: int) -> str:
@@ -84,18 +94,18 @@ def _no_download(session_id: str, name: str) -> NotFoundError:
     )
 
 
-@router.get("/{session_id}/downloads", response_model=FileListResponse)
+@router.get("/{session_id}/downloads", response_model=FileListResponse, responses=_NO_SESSION)
 async def list_downloads(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> FileListResponse:
     """The files the session downloaded; kept after it ends (until retention)."""
     return FileListResponse(files=await runtime.sessions.downloaded_files(tenant, session_id))
 
 
-@router.get("/{session_id}/downloads/{name}", response_model=FileLinkResponse)
+@router.get("/{session_id}/downloads/{name:path}", response_model=FileLinkResponse, responses=_NO_SESSION)
 async def download_link(
     session_id: str, name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant
 ) -> FileLinkResponse:
-    """A link to one downloaded file, valid for 10 minutes and without an API key (as notte's
-    ``client.files.download`` fetches it)."""
+    """A link to one downloaded file, valid for 10 minutes (across a server restart too) and
+    without an API key (as notte's ``client.files.download`` fetches it)."""
     if (
         name_problem(name) is not None
         or await runtime.sessions.downloaded_file(tenant, session_id, name) is None
@@ -106,6 +116,32 @@ async def download_link(
     query = urlencode({"tenant": tenant, "expires": expires, "signature": signature})
     url = f"{str(request.base_url).rstrip('/')}/storage/links/{session_id}/{quote(name, safe='')}?{query}"
     return FileLinkResponse(url=url)
+
+
+@router.post(
+    "/{session_id}/downloads/{name:path}",
+    response_model=FileUploadResponse,
+    responses={
+        **_SENT_FILE_ERRORS,
+        **_NO_SESSION,
+        409: {"model": ErrorBody, "description": "The session has ended; its downloads are final"},
+    },
+)
+async def add_download(
+    session_id: str, name: str, request: Request, runtime: CurrentRuntime, tenant: Tenant
+) -> FileUploadResponse:
+    """Add a file to a running session's downloads, as if its browser had downloaded it (notte's
+    ``client.files.upload_downloaded_file``): listed and fetched with them, kept with them when
+    the session ends, and offered to ``upload_file``. Multipart part ``file`` or the raw body; a
+    download of the same name is replaced."""
+    problem = name_problem(name)
+    if problem:
+        raise InvalidRequestError(problem)
+    await runtime.sessions.live(tenant, session_id)  # 404 / 409 before reading any body
+    storage = runtime.downloads
+    content = await _file_content(request, storage.max_file_bytes, storage.file_too_large())
+    info = await runtime.sessions.add_download(tenant, session_id, name, content)
+    return FileUploadResponse(success=True, file=info)
 
 
 @router.get("/links/{session_id}/{name}", include_in_schema=False)
