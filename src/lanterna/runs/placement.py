@@ -59,6 +59,7 @@ class RayPlacement:
         self._hosts: dict[str, HostRecord] = {}  # alive hosts by id, refreshed by the watch loop
         self._lost_listeners: list[LostListener] = []
         self._watch: asyncio.Task[None] | None = None
+        self._starting: dict[str, asyncio.Task[None]] = {}  # node id -> its host's start under way
 
     async def start(self, *, wait_for_hosts_s: float = 60.0) -> None:
         """Join the cluster, start a host on every node offering browsers, and watch them."""
@@ -83,6 +84,8 @@ class RayPlacement:
         self._watch = asyncio.create_task(self._watch_loop(), name="lanterna-cluster-watch")
 
     async def close(self) -> None:
+        for task in list(self._starting.values()):
+            task.cancel()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,12 +170,25 @@ class RayPlacement:
             except Exception:
                 log.exception("checking the cluster's browser hosts failed; retrying")
 
+    def _start_host_soon(self, node_id: str) -> None:
+        if node_id in self._starting:
+            return
+        task = asyncio.create_task(self._ensure_host(node_id), name=f"lanterna-host-start-{node_id[:12]}")
+        self._starting[node_id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._starting.pop(node_id, None)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.warning("starting the browser host of node %s failed: %s", node_id, finished.exception())
+
+        task.add_done_callback(done)
+
     async def check_hosts(self) -> list[LostHost]:
         """One round of membership: hosts for new nodes, and lost hosts declared so."""
         nodes = await self._browser_nodes()
         hosts = await self._refresh()
         for node in nodes - {h.node_id for h in hosts}:
-            await self._ensure_host(node)
+            self._start_host_soon(node)  # in the background: the staleness below is judged now
         stale_before = utc_now() - timedelta(seconds=self._settings.host_lost_after_s)
         lost: list[LostHost] = []
         for host in hosts:
