@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,7 +37,7 @@ SESSION_GROUP_PREFIX = "lanterna-session-"
 NODE_LEFT = "the browser host was lost: its machine left the Ray cluster; start a new session"
 NO_HEARTBEAT = "the browser host was lost: it stopped answering for {s:g} s; start a new session"
 
-EnsureHost = Callable[[str], Awaitable[None]]  # node id -> a browser host runs there (idempotent)
+EnsureHost = Callable[[str], Coroutine[Any, Any, None]]  # node id -> a browser host runs there (idempotent)
 LostListener = Callable[[LostHost], Awaitable[None]]
 
 
