@@ -115,10 +115,10 @@ class BenchServer:
             "LANTERNA_API_KEY": self.api_key,
             "LANTERNA_POOL_SIZE": str(self.pool_size),
             "LANTERNA_MAX_BROWSERS": str(self.max_browsers),
-            **self.extra_env,
         }
         for name in ("LANTERNA_DATABASE_URL", "LANTERNA_MODEL_OVERRIDE"):
             env.pop(name, None)
+        env.update(self.extra_env)
         with (self.home / "server.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [*lanterna_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     # generated once into home/vault.key (mode 0600).
     vault_key: str | None = None
 
+    # Cluster mode (docs/deploy.md): the Ray cluster to join ("auto": the local one), where
+    # machines offer browsers with a ``lanterna_browser`` resource and sessions are placed.
+    ray_address: str | None = None
+    ray_namespace: str = "lanterna"
+    host_id: str | None = None  # set inside a browser host: the sessions it starts carry it
+    host_heartbeat_s: float = Field(default=1.0, gt=0, le=30)
+    host_lost_after_s: float = Field(default=10.0, gt=0, le=300)  # no heartbeat this long: lost
+
     replay_max_gap_s: float = Field(default=3.0, gt=0)  # longer idle gaps are shortened to this
 
     @property

@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 
 from lanterna.cli.console import console, reported_errors
-from lanterna.config import get_settings
+from lanterna.config import Settings, get_settings
+from lanterna.errors import InvalidRequestError
 
 FIRST_KEY_NAME = "default"
 ENV_KEY_NAME = "LANTERNA_API_KEY"
@@ -45,6 +46,13 @@ def serve(
         help="Also accept this API key (registered on first use).",
         show_default=False,
     ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray",
+        envvar="LANTERNA_RAY_ADDRESS",
+        help="Cluster mode: join this Ray cluster ('auto' for the local one) and serve its browser hosts.",
+        show_default=False,
+    ),
 ) -> None:
     """Run the lanterna API server. On first start it creates an API key and prints it."""
     from lanterna.browser.chromium import find_chromium
@@ -52,7 +60,10 @@ def serve(
     from lanterna.server.app import serve as run_server
 
     settings = get_settings()
+    if ray_address:
+        settings = settings.model_copy(update={"ray_address": ray_address})
     with reported_errors():
+        check_cluster_settings(settings)
         find_chromium(settings)  # fail now with what to install, not in the middle of start-up
         created = asyncio.run(_prepare_keys(settings.resolved_database_url, api_key))
     if created:
@@ -65,6 +76,21 @@ def serve(
         f"(API reference at /docs, database {escape(_redacted(settings.resolved_database_url))})"
     )
     run_server(settings, bound_host, bound_port, static_sites={"/demo": DEMO_SHOP_DIR})
+
+
+def check_cluster_settings(settings: Settings) -> None:
+    """Cluster mode needs what every replica and host can share: PostgreSQL, and Ray installed."""
+    if settings.ray_address is None:
+        return
+    if settings.resolved_database_url.startswith("sqlite"):
+        raise InvalidRequestError(
+            "cluster mode (--ray) needs a database every machine shares: set LANTERNA_DATABASE_URL "
+            "to a PostgreSQL URL, e.g. postgresql+asyncpg://user@db-host:5432/lanterna"
+        )
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise InvalidRequestError("cluster mode (--ray) needs Ray: pip install 'lanterna[ray]'") from None
 
 
 def _redacted(url: str) -> str:

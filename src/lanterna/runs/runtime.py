@@ -14,6 +14,7 @@ from lanterna.models.retention import RetentionPolicy
 from lanterna.models.time import utc_now
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
+from lanterna.runs.placement import RayPlacement
 from lanterna.runs.profiles import ProfileService
 from lanterna.runs.recordings import RecordingService
 from lanterna.runs.revocation import RevocationWatcher
@@ -70,6 +71,7 @@ class Runtime:
             max_tenant_bytes=settings.upload_max_tenant_bytes,
             max_files=settings.upload_max_files,
         )
+        self.placement: RayPlacement | None = None  # cluster mode: where sessions live (set by the server)
         self.revocations = RevocationWatcher(
             store=store,
             connections=self.connections,
@@ -80,18 +82,28 @@ class Runtime:
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
-        """Open (and migrate) the store, close what a crash left open, start the pool."""
+        """Open (and migrate) the store, close what a crash left open, start the pool.
+
+        In a cluster (``ray_address`` or ``host_id`` set) the store is shared: what other
+        processes run is theirs, and lost hosts are ended by the cluster watch instead. A
+        replica (``ray_address``) runs no browser of its own.
+        """
         store = await Store.open(settings.resolved_database_url)
+        clustered = settings.ray_address is not None or settings.host_id is not None
         try:
-            agents = await store.agents.mark_running_as_closed()
-            sessions = await store.sessions.mark_active_as_closed(RESTARTED)
-            await store.recordings.mark_recording_as_finished(utc_now())
-            if sessions or agents:
-                log.info(
-                    "closed %d sessions and %d agents left running by a previous process", sessions, agents
-                )
+            if not clustered:
+                agents = await store.agents.mark_running_as_closed()
+                sessions = await store.sessions.mark_active_as_closed(RESTARTED)
+                await store.recordings.mark_recording_as_finished(utc_now())
+                if sessions or agents:
+                    log.info(
+                        "closed %d sessions and %d agents left running by a previous process",
+                        sessions,
+                        agents,
+                    )
             runtime = cls(settings, store)
-            await runtime.pool.start()  # also kills browsers orphaned by a crash
+            if settings.ray_address is None:
+                await runtime.pool.start()  # also kills browsers orphaned by a crash
             runtime.revocations.start()
             runtime.recordings.start()
             runtime._download_retention = asyncio.create_task(
@@ -105,6 +117,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop agents, close every session and browser, then the store."""
         try:
+            if self.placement is not None:
+                await self.placement.close()
             if self._download_retention is not None:
                 self._download_retention.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -171,6 +171,7 @@ class SessionService:
             options=request.model_dump(mode="json", exclude_none=True),
             created_at=now,
             last_accessed_at=now,
+            host=self._settings.host_id,
         )
         try:
             await self._store.sessions.create(record)

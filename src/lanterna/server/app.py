@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lanterna.config import Settings, get_settings
+from lanterna.runs.placement import RayPlacement
 from lanterna.runs.runtime import Runtime
 from lanterna.server import cdp, dashboard
 from lanterna.server.errors import install_error_handlers, refuse_websocket
+from lanterna.server.host import ensure_host
 from lanterna.server.limits import RequestLimits
 from lanterna.server.routes import agents, personas, profiles, recording, sessions, storage, vaults
+from lanterna.server.routing import ClusterRouter, HostForwarder
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +63,20 @@ def create_app(settings: Settings | None = None, static_sites: Mapping[str, Path
     at ``/demo``, so examples and first tasks have a page to work on with no internet).
     """
     settings = settings or get_settings()
+    forwarder = HostForwarder()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings)
         app.state.runtime = runtime
         try:
+            if settings.ray_address is not None:
+                hosts = partial(ensure_host, settings, create_app)
+                runtime.placement = RayPlacement(settings, runtime.store, hosts)
+                await runtime.placement.start()
             yield
         finally:
+            await forwarder.aclose()
             await runtime.close()
 
     app = FastAPI(
@@ -103,6 +113,8 @@ def create_app(settings: Settings | None = None, static_sites: Mapping[str, Path
 
     for prefix, folder in (static_sites or {}).items():
         app.mount(prefix, StaticFiles(directory=folder, html=True), name=prefix.strip("/"))
+    # Inside the limits: a body is checked here before it is forwarded to a browser host.
+    app.add_middleware(ClusterRouter, forwarder=forwarder)
     app.add_middleware(RequestLimits)
     app.add_middleware(CollapseSlashes)  # added last: runs first
     return app

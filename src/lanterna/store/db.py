@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from lanterna.store.agents import AgentRepository
+from lanterna.store.hosts import HostRepository
 from lanterna.store.keys import KeyRepository
 from lanterna.store.profiles import ProfileRepository
 from lanterna.store.recordings import RecordingRepository
@@ -69,6 +70,7 @@ class Store:
         self.recordings = RecordingRepository(sessionmaker)
         self.profiles = ProfileRepository(sessionmaker)
         self.vaults = VaultRepository(sessionmaker)
+        self.hosts = HostRepository(sessionmaker)
 
     @classmethod
     async def open(cls, url: str) -> Store:

@@ -24,6 +24,7 @@ class SessionRecord(BaseModel):
     closed_at: UtcDateTime | None = None
     error: str | None = None
     offset: int = 0
+    host: str | None = None  # the browser host that owns the session in a Ray cluster
 
 
 class AgentRecord(BaseModel):
@@ -70,3 +71,20 @@ class RecordingRecord(BaseModel):
     bytes: int = 0
     started_at: UtcDateTime
     ended_at: UtcDateTime | None = None
+
+
+class HostStatus(StrEnum):
+    alive = "alive"
+    lost = "lost"
+
+
+class HostRecord(BaseModel):
+    """A browser host of a Ray cluster (one per node offering ``lanterna_browser`` slots)."""
+
+    id: str
+    node_id: str
+    url: str
+    status: HostStatus = HostStatus.alive
+    started_at: UtcDateTime
+    heartbeat_at: UtcDateTime
+    lost_reason: str | None = None

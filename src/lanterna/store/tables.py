@@ -69,6 +69,7 @@ class SessionRow(Base):
     closed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     offset: Mapped[int] = mapped_column(Integer, default=0)  # executed actions + agent steps
+    host: Mapped[str | None] = mapped_column(String(64), index=True)  # the browser host owning it (Ray)
 
 
 class SessionActionRow(Base):
@@ -164,3 +165,17 @@ class VaultSecretRow(Base):
     site: Mapped[str] = mapped_column(String(1024), primary_key=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime]
+
+
+class HostRow(Base):
+    """A browser host of a Ray cluster: where its API listens and when it last said it was alive."""
+
+    __tablename__ = "hosts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    lost_reason: Mapped[str | None] = mapped_column(Text)
