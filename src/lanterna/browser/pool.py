@@ -61,6 +61,7 @@ KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 CONTEXT_CLOSE_TIMEOUT_S = 5.0
 PARALLEL_CONTEXT_OPENS = 4  # contexts opened ahead at once: enough to keep up, few enough to not hog
 LAUNCH_RETRY_S = 1.0  # after a failed background launch
+PREPARING_GRACE_S = 60.0  # a start past its wait still waits this long for a browser being launched
 
 
 @dataclass
@@ -387,7 +388,9 @@ class BrowserPool:
         return session
 
     async def _take_ready(self) -> tuple[_Browser, _ReadyContext]:
-        """A context opened ahead; waits (bounded by ``LANTERNA_ACQUIRE_WAIT_S``) for the refill."""
+        """A context opened ahead; waits for the refill, up to ``LANTERNA_ACQUIRE_WAIT_S`` and
+        then for as long as a browser or context is still being prepared (each has its own
+        time limit, up to ``PREPARING_GRACE_S`` more): a busy machine slows a start, not fails it."""
         deadline = time.monotonic() + self.settings.acquire_wait_s
         async with self._ready_changed:
             while True:
@@ -395,6 +398,8 @@ class BrowserPool:
                 if found is not None:
                     return found
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 and self._preparing() and remaining > -PREPARING_GRACE_S:
+                    remaining = min(1.0, remaining + PREPARING_GRACE_S)  # look again soon
                 if remaining <= 0:
                     raise self._no_context_error()
                 self._context_waiters += 1
@@ -415,6 +420,10 @@ class BrowserPool:
                     return entry, ready
                 self._retire(entry, "a context opened ahead lost its tab")
         return None
+
+    def _preparing(self) -> bool:
+        """A browser is being launched or a context opened: a waiting start may get it."""
+        return self._launching > 0 or any(e.opening for e in self._shared)
 
     def _no_context_error(self) -> CapacityError:
         wait_s = self.settings.acquire_wait_s
