@@ -72,7 +72,9 @@ async def lanterna_run(
     """One session through the API; CDP when the server relays it for this mode, else the API."""
     timings = dict.fromkeys(STAGES, 0.0)
     begin = time.perf_counter()
-    response = await client.post("/sessions/start", json={})
+    # Not recorded: the baseline records nothing either (a recorded session's stop also ends its
+    # screencast and writes its recording's row).
+    response = await client.post("/sessions/start", json={"recording": False})
     response.raise_for_status()
     session_id = response.json()["session_id"]
     timings["create"] = time.perf_counter() - begin
@@ -265,6 +267,8 @@ async def run(config: BenchConfig) -> BenchSection:
         f"{config.speed_warmup} warm-up sessions per server, then {config.speed_runs} at concurrency 1 and "
         f"{config.speed_runs} at concurrency {concurrency}; baseline {config.speed_baseline_runs} of each. "
         "Default pool settings (LANTERNA_POOL_SIZE, LANTERNA_POOL_MAX_SIZE, LANTERNA_CONTEXTS_PER_BROWSER).",
+        "Lifecycle sessions start with `recording: false`, as the baseline records nothing; the idle "
+        "sessions and the agents are recorded (the default).",
         "*release* is the stop call's answer: the kill (process isolation) or the context's reset and its "
         "proof (context isolation) run after it, off the caller's path.",
     ]

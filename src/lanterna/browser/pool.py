@@ -61,6 +61,7 @@ KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 CONTEXT_CLOSE_TIMEOUT_S = 5.0
 PARALLEL_CONTEXT_OPENS = 4  # contexts opened ahead at once: enough to keep up, few enough to not hog
 LAUNCH_RETRY_S = 1.0  # after a failed background launch
+PARALLEL_LAUNCHES_FOR_WAITERS = 2  # browsers launched at once for starts that wait (2 cores)
 PREPARING_GRACE_S = 60.0  # a start past its wait still waits this long for a browser being launched
 
 
@@ -164,6 +165,7 @@ class BrowserPool:
         self._ready_changed = asyncio.Condition()  # context isolation: a context was opened ahead
         self._context_waiters = 0  # acquires waiting for one
         self._capacity_waiters = 0  # acquires waiting for a browser to be released
+        self._shared_launches = 0  # context isolation: browsers being launched by the refill
         self._last_target = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[None]] = set()
@@ -773,7 +775,8 @@ class BrowserPool:
             self._warming += 1
             entry: _Browser | None = None
             try:
-                entry = await self._launch(SessionOptions(), warm=True)
+                # Lower priority unless a start already waits for this one.
+                entry = await self._launch(SessionOptions(), warm=self._waiting == 0)
             except Exception as exc:
                 log.warning("warming a browser failed: %s", exc)
             except BaseException:
@@ -813,21 +816,33 @@ class BrowserPool:
                 continue
             if self._total() >= self.max_browsers:
                 return  # a release frees a slot and asks again
+            # Ahead of demand, one launch at a time at lower priority; for waiting starts, a few
+            # at normal priority (they are sessions in use already).
+            waiting = self._context_waiters > 0
+            if self._shared_launches >= (PARALLEL_LAUNCHES_FOR_WAITERS if waiting else 1):
+                return  # a launch that ends asks again
+            self._shared_launches += 1
             self._launching += 1
-            try:
-                launched = await self._launch(SessionOptions(), warm=True)
-            except Exception as exc:
-                log.warning("launching a shared browser failed: %s", exc)
-                await asyncio.sleep(LAUNCH_RETRY_S)
-                continue
-            finally:
-                self._launching -= 1
-            if self._closed:
-                await self._dispose(launched)
-                return
-            self._shared.append(launched)
-            launched.browser.on("disconnected", self._disconnect_handler(launched))
-            # Its first tab (default context) serves no session; contexts are opened next turn.
+            self._expire_task(self._launch_shared(ahead=not waiting))
+
+    async def _launch_shared(self, *, ahead: bool) -> None:
+        """Launch one browser for context isolation; its contexts are opened by the next refill."""
+        launched: _Browser | None = None
+        try:
+            launched = await self._launch(SessionOptions(), warm=ahead)
+        except Exception as exc:
+            log.warning("launching a shared browser failed: %s", exc)
+            await asyncio.sleep(LAUNCH_RETRY_S)  # still counted as launching: no retry storm
+        finally:
+            self._launching -= 1
+            self._shared_launches -= 1
+            if launched is not None and not self._closed:
+                # With no await since the count went down: the cap holds.
+                self._shared.append(launched)
+                launched.browser.on("disconnected", self._disconnect_handler(launched))
+            self._refill_needed.set()
+        if launched is not None and self._closed:
+            await self._dispose(launched)
 
     async def _shrink_contexts(self, excess: int) -> None:
         """Demand fell: close contexts opened ahead past the target, and browsers left with none."""
