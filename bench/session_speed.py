@@ -165,7 +165,7 @@ async def measure_mode(
     agents = config.speed_agents
     env = {"LANTERNA_ISOLATION": mode}
     async with (
-        BenchServer(pool_size=Settings().pool_size, max_browsers=agents + 14, env=env) as server,
+        BenchServer(pool_size=Settings().pool_size, max_browsers=agents + 14, env=env, grow=True) as server,
         httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=RUN_TIMEOUT_S) as client,
     ):
 

@@ -61,6 +61,7 @@ KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 CONTEXT_CLOSE_TIMEOUT_S = 5.0
 PARALLEL_CONTEXT_OPENS = 4  # contexts opened ahead at once: enough to keep up, few enough to not hog
 LAUNCH_RETRY_S = 1.0  # after a failed background launch
+GROWTH_FACTOR = 4  # without LANTERNA_POOL_MAX_SIZE, demand grows the pool to this × its minimum
 PARALLEL_LAUNCHES_FOR_WAITERS = 2  # browsers launched at once for starts that wait (2 cores)
 PREPARING_GRACE_S = 60.0  # a start past its wait still waits this long for a browser being launched
 
@@ -136,7 +137,8 @@ class BrowserPool:
     ) -> None:
         self.settings = settings or get_settings()
         self.size = self.settings.pool_size if size is None else size
-        self.max_size = max(self.size, self.settings.pool_max_size if max_size is None else max_size)
+        configured = self.settings.pool_max_size if max_size is None else max_size
+        self.max_size = max(self.size, GROWTH_FACTOR * self.size if configured is None else configured)
         self.demand = Demand(self.settings.pool_demand_window_s)
         self.max_browsers = self.settings.max_browsers if max_browsers is None else max_browsers
         self.on_expire = on_expire
