@@ -800,7 +800,8 @@ class BrowserPool:
 
     async def _refill_contexts(self) -> None:
         """Open contexts ahead until the target (or every waiting start) is covered, several at
-        once; launch a shared browser (at lower priority, one at a time) when none has room."""
+        once; launch a shared browser when none has room (ahead of demand: one at a time, at lower
+        priority; for waiting starts: two at a time, at normal priority)."""
         while not self._closed:
             wanted = max(self.warm_target(), self._context_waiters)
             ready = sum(len(e.ready) for e in self._shared)
