@@ -19,7 +19,7 @@ the server's process tree, before and after opening idle sessions on about:blank
 has settled; the refill that replaces what they took is included) and 50 agents at once (offline
 reasoner, the demo shop's contact page), all of which must end with the right answer.
 
-    python -m bench.session_speed [--runs 40] [--baseline-runs 20] [--agents 50]
+    python -m bench.session_speed [--runs 40] [--baseline-runs 20] [--agents 50] [--idle-sessions 5]
 """
 
 from __future__ import annotations
@@ -288,7 +288,8 @@ async def run(config: BenchConfig) -> BenchSection:
         title="Sessions under sustained load",
         command=(
             f"python -m bench.session_speed --runs {config.speed_runs} "
-            f"--baseline-runs {config.speed_baseline_runs} --agents {config.speed_agents}"
+            f"--baseline-runs {config.speed_baseline_runs} --agents {config.speed_agents} "
+            f"--idle-sessions {config.idle_sessions}"
         ),
         explanation=__doc__.split("\n\n    python")[0].split("\n", 1)[1].strip(),
         tables=tables,
