@@ -25,10 +25,7 @@ async def _lifecycle_ms(isolation: str, url: str, runs: int) -> list[float]:
     pool = BrowserPool(Settings(isolation=isolation), size=2)  # type: ignore[arg-type]
     await pool.start()
     try:
-        for _ in range(50):  # until the pool is warm, at most 50 s
-            if pool.warm_count >= 2:
-                break
-            await asyncio.sleep(1)
+        await pool.wait_until_ready(2, 60)  # warm browsers, or contexts opened ahead
         times = []
         for i in range(WARMUP + runs):
             start = time.perf_counter()

@@ -52,6 +52,13 @@ class BenchConfig(BaseModel):
     api_duration_s: float = 10.0
     ws_steps: int = 100
 
+    # sessions under sustained load (bench/session_speed.py)
+    speed_warmup: int = 5
+    speed_runs: int = 40
+    speed_concurrency: int = 10
+    speed_baseline_runs: int = 20
+    speed_agents: int = 50
+
     isolation_runs: int = 30
     isolation_launches: int = 5
     timeout_s: float = 600.0  # per benchmark; a stuck one ends with a note, the rest still run
@@ -82,6 +89,10 @@ class BenchConfig(BaseModel):
             ws_steps=20,
             isolation_runs=10,
             isolation_launches=3,
+            speed_warmup=2,
+            speed_runs=10,
+            speed_baseline_runs=5,
+            speed_agents=10,
         )
 
     @classmethod
@@ -107,6 +118,11 @@ class BenchConfig(BaseModel):
             ws_steps=5,
             isolation_runs=2,
             isolation_launches=1,
+            speed_warmup=1,
+            speed_runs=2,
+            speed_concurrency=2,
+            speed_baseline_runs=2,
+            speed_agents=2,
             timeout_s=180.0,
         )
 

@@ -29,6 +29,7 @@ from bench.sharing import OtherWork
 # Benchmark modules in the order they run (cheap and sensitive ones first, memory-hungry last).
 BENCHMARKS: dict[str, str] = {
     "lifecycle": "Session lifecycle",
+    "session_speed": "Sessions under sustained load",
     "perception": "Perception",
     "step_overhead": "Agent step overhead",
     "api": "API",

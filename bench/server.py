@@ -76,8 +76,11 @@ class Memory:
 class BenchServer:
     """``async with BenchServer(pool_size=10) as server:`` — ``url``, ``headers``, ``api_key``."""
 
-    def __init__(self, *, pool_size: int, max_browsers: int = 64, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *, pool_size: int, max_browsers: int = 64, env: dict[str, str] | None = None, grow: bool = False
+    ) -> None:
         self.pool_size = pool_size
+        self.grow = grow  # False: the warm pool stays at pool_size (benchmarks that count browsers)
         self.max_browsers = max_browsers
         self.extra_env = env or {}
         self.api_key = "lt_bench_" + secrets.token_urlsafe(16)
@@ -115,6 +118,7 @@ class BenchServer:
             "LANTERNA_API_KEY": self.api_key,
             "LANTERNA_POOL_SIZE": str(self.pool_size),
             "LANTERNA_MAX_BROWSERS": str(self.max_browsers),
+            **({} if self.grow else {"LANTERNA_POOL_MAX_SIZE": str(self.pool_size)}),
         }
         for name in ("LANTERNA_DATABASE_URL", "LANTERNA_MODEL_OVERRIDE"):
             env.pop(name, None)

@@ -27,7 +27,12 @@ class Settings(BaseSettings):
 
     chromium: str | None = None
     chromium_args: str = DEFAULT_CHROMIUM_ARGS
-    pool_size: int = 2
+    # Ready to hand out: warm browsers (process isolation) or contexts opened ahead (context
+    # isolation). At least pool_size; up to pool_max_size (default 4 × pool_size) while recent
+    # demand asks for more.
+    pool_size: int = Field(default=2, ge=0)
+    pool_max_size: int | None = Field(default=None, ge=0)
+    pool_demand_window_s: float = Field(default=30.0, gt=0)  # how long a burst keeps the pool grown
     max_browsers: int = 64
     acquire_wait_s: float = 30.0  # a start that finds every browser busy waits this long, then 503
     action_timeout_ms: int = 5000

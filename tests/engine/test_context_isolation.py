@@ -9,6 +9,7 @@ import pytest
 
 from lanterna.browser import BrowserPool
 from lanterna.config import Settings
+from lanterna.errors import CapacityError
 from tests.fixtures.engine import OFFLINE_ARGS, StaticSite, browser_profile_root
 
 
@@ -35,14 +36,6 @@ async def context_pool() -> AsyncIterator[BrowserPool]:
         await pool.close()
 
 
-async def _released_and_reset(pool: BrowserPool, session_id: str) -> None:
-    for _ in range(200):
-        if not any(e.resetting for e in pool._shared):
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"the context of {session_id} was not reset within 5 s")
-
-
 async def test_the_next_session_on_a_reused_browser_finds_nothing(
     context_pool: BrowserPool, static_site: StaticSite
 ) -> None:
@@ -57,8 +50,8 @@ async def test_the_next_session_on_a_reused_browser_finds_nothing(
     await first.context.new_page()  # an extra tab
     pid = first.pid
     await context_pool.release(first, wait=False)  # returns before the reset
-    assert first.closed and context_pool._shared[0].resetting == 1
-    await _released_and_reset(context_pool, first.id)
+    assert first.closed and not first.released.is_set()
+    await asyncio.wait_for(first.released.wait(), 10)
 
     second = await context_pool.acquire()
     try:
@@ -149,5 +142,94 @@ async def test_a_browser_is_recycled_after_its_session_budget(static_site: Stati
         three = await pool.acquire()
         assert three.pid != one.pid
         await pool.release(three)
+    finally:
+        await pool.close()
+
+
+async def _context_ids(pool: BrowserPool) -> list[str]:
+    cdp = await pool._shared[0].browser.new_browser_cdp_session()
+    try:
+        ids: list[str] = (await cdp.send("Target.getBrowserContexts"))["browserContextIds"]
+        return ids
+    finally:
+        await cdp.detach()
+
+
+async def test_a_session_takes_a_context_opened_ahead(context_pool: BrowserPool) -> None:
+    await context_pool.wait_until_ready(1, 60)
+    opened_before = await _context_ids(context_pool)
+    session = await context_pool.acquire()
+    try:
+        # The acquire opened nothing: its context and tab were there before it asked.
+        assert session.browser_context_id in opened_before
+        assert [p.url for p in session.tabs] == ["about:blank"]
+        await context_pool.wait_until_ready(1, 60)  # the next one is opened ahead in the background
+        assert session.browser_context_id not in [r.browser_context_id for r in context_pool._shared[0].ready]
+    finally:
+        await context_pool.release(session)
+
+
+async def test_the_pool_keeps_more_contexts_ready_after_a_burst() -> None:
+    pool = BrowserPool(
+        context_settings(contexts_per_browser=4),
+        size=1,
+        max_size=3,
+        profile_root=browser_profile_root(),
+        extra_args=OFFLINE_ARGS,
+    )
+    await pool.start()
+    try:
+        burst = await asyncio.gather(*(pool.acquire() for _ in range(3)))  # three asked at once
+        assert pool.warm_target() == 3
+        for session in burst:
+            await pool.release(session, wait=False)
+        await pool.wait_until_ready(3, 120)
+    finally:
+        await pool.close()
+
+
+async def test_a_start_that_finds_every_browser_busy_waits_for_a_freed_context() -> None:
+    pool = BrowserPool(
+        context_settings(contexts_per_browser=1, acquire_wait_s=60),
+        size=0,
+        max_browsers=1,
+        profile_root=browser_profile_root(),
+        extra_args=OFFLINE_ARGS,
+    )
+    await pool.start()
+    try:
+        first = await pool.acquire()
+        waiting = asyncio.create_task(pool.acquire())
+        for _ in range(500):  # bounded: until the start is waiting (each turn yields to it)
+            if pool.waiting_count == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert pool.waiting_count == 1 and not waiting.done()
+        await pool.release(first, wait=False)
+        second = await asyncio.wait_for(waiting, 60)
+        assert second.pid == first.pid and second.browser_context_id != first.browser_context_id
+        await pool.release(second)
+    finally:
+        await pool.close()
+
+
+async def test_a_start_past_the_wait_is_refused_with_a_retry_hint() -> None:
+    pool = BrowserPool(
+        context_settings(contexts_per_browser=1, acquire_wait_s=0.3),
+        size=1,
+        max_browsers=1,
+        profile_root=browser_profile_root(),
+        extra_args=OFFLINE_ARGS,
+    )
+    await pool.start()
+    try:
+        await pool.wait_until_ready(1, 60)  # the wait covers launching too: not measured here
+        first = await pool.acquire()
+        with pytest.raises(
+            CapacityError, match=r"all 1 browsers serve 1 sessions each .* within 0\.3 s"
+        ) as refused:
+            await pool.acquire()
+        assert refused.value.retry_after_s >= 1
+        await pool.release(first)
     finally:
         await pool.close()

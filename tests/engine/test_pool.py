@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from lanterna.browser import BrowserPool, BrowserSession, SessionOptions, find_chromium
+from lanterna.browser.demand import Demand
 from lanterna.browser.profile import MARKER, create_profile_dir
 from lanterna.config import Settings
 from lanterna.errors import CapacityError, ChromiumNotFoundError, ConflictError
@@ -168,7 +169,7 @@ async def test_a_start_at_capacity_waits_for_a_release(tmp_path: Path) -> None:
     try:
         first = await pool.acquire()
         waiting = asyncio.create_task(pool.acquire())
-        await asyncio.sleep(0.2)  # it is waiting, not failing: nothing else to wait on from outside
+        assert await wait_until(lambda: pool.waiting_count == 1)  # it waits, it does not fail
         assert not waiting.done()
         await pool.release(first, wait=False)
         second = await asyncio.wait_for(waiting, 30)
@@ -241,3 +242,21 @@ def test_find_chromium_prefers_the_configured_binary(tmp_path: Path) -> None:
     assert find_chromium(Settings(chromium=system)) == system
     with pytest.raises(ChromiumNotFoundError, match="LANTERNA_CHROMIUM"):
         find_chromium(Settings(chromium=str(tmp_path / "no-chromium")))
+
+
+def test_demand_is_the_busiest_second_of_the_window() -> None:
+    demand = Demand(window_s=30)
+    for at in (0.0, 0.1, 0.2, 0.5, 5.0):
+        demand.record(at)
+    assert demand.peak_per_second(now=5.0) == 4
+    assert demand.target(1, 3, now=5.0) == 3  # at most the maximum
+    assert demand.target(1, 8, now=31.0) == 1  # the burst left the window
+    assert demand.target(2, 8, now=40.0) == 2  # never below the minimum
+
+
+async def test_release_returns_before_the_browser_is_killed(pool: BrowserPool) -> None:
+    session = await pool.acquire()
+    await pool.release(session, wait=False)
+    assert session.closed and not session.released.is_set()
+    await asyncio.wait_for(session.released.wait(), 30)
+    assert processes_using(session.chromium.profile_dir) == []

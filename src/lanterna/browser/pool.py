@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from lanterna.browser import watchdog
@@ -28,6 +29,7 @@ from lanterna.browser.chromium import (
     kill_process_group,
 )
 from lanterna.browser.chromium import launch_chromium as _launch_process
+from lanterna.browser.demand import Demand
 from lanterna.browser.egress import EgressPolicy
 from lanterna.browser.flags import chrome_args_problems
 from lanterna.browser.profile import (
@@ -57,6 +59,20 @@ WARM_NICENESS = 10
 _CAN_RAISE_PRIORITY = os.geteuid() == 0
 KILL_GRACE_S = 0.0  # the profile is thrown away: a graceful exit buys nothing
 CONTEXT_CLOSE_TIMEOUT_S = 5.0
+PARALLEL_CONTEXT_OPENS = 4  # contexts opened ahead at once: enough to keep up, few enough to not hog
+LAUNCH_RETRY_S = 1.0  # after a failed background launch
+GROWTH_FACTOR = 4  # without LANTERNA_POOL_MAX_SIZE, demand grows the pool to this × its minimum
+PARALLEL_LAUNCHES_FOR_WAITERS = 2  # browsers launched at once for starts that wait (2 cores)
+PREPARING_GRACE_S = 60.0  # a start past its wait still waits this long for a browser being launched
+
+
+@dataclass
+class _ReadyContext:
+    """A browser context opened ahead, with its first tab, for the next session to take."""
+
+    context: BrowserContext
+    page: Page
+    browser_context_id: str
 
 
 @dataclass
@@ -64,25 +80,47 @@ class _Browser:
     chromium: ChromiumProcess
     browser: Browser
     proxy: EgressProxy
-    # Context isolation: the sessions it serves now, how many it has served, contexts being
-    # closed, and whether it takes no new session (recycled once the last one leaves).
+    # Context isolation: the sessions it serves now, how many it has served, how many contexts
+    # were ever opened in it (its session budget counts these), contexts being closed or opened,
+    # contexts opened ahead, and whether it takes no new session (recycled once the last one leaves).
     sessions: set[str] = field(default_factory=set)
     served: int = 0
+    opened: int = 0
     resetting: int = 0
+    opening: int = 0
+    ready: list[_ReadyContext] = field(default_factory=list)
     retired: bool = False
+    niced: bool = False  # launched at lower CPU priority; raised when a session takes it
 
     @property
     def healthy(self) -> bool:
         return self.browser.is_connected() and self.chromium.process.returncode is None
 
+    @property
+    def slots_taken(self) -> int:
+        """Contexts it holds or is about to: in use, closing, opening and ready."""
+        return len(self.sessions) + self.resetting + self.opening + len(self.ready)
+
+    def raise_priority(self) -> None:
+        """Back to normal CPU priority: a session uses it now."""
+        if self.niced:
+            self.niced = False
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PGRP, self.chromium.pid, 0)
+
 
 class BrowserPool:
-    """Keeps ``size`` browsers launched and ready; each session gets its own browser process.
+    """Keeps browsers launched and ready; each session gets its own browser process, or (context
+    isolation) its own browser context in a shared browser.
 
-    ``acquire()`` takes a warm browser when one is ready (milliseconds) and launches one
-    otherwise; the pool refills in the background. At most ``max_browsers`` browsers run at
-    once (warm and in use together). Sessions past their idle timeout or maximum duration
-    are released by the pool, which then awaits ``on_expire(session, reason)``.
+    ``acquire()`` takes a warm browser, or a context opened ahead, when one is ready
+    (milliseconds); otherwise it launches one (process isolation) or waits for the background
+    refill (context isolation). How many are kept ready follows demand: the most sessions started
+    within one second over the last ``LANTERNA_POOL_DEMAND_WINDOW_S``, between ``size`` and
+    ``max_size``. Background launches run at lower CPU priority than browsers in use. At most
+    ``max_browsers`` browsers run at once; a start that finds them all busy waits up to
+    ``LANTERNA_ACQUIRE_WAIT_S`` for one. Sessions past their idle timeout or maximum duration are
+    released by the pool, which then awaits ``on_expire(session, reason)``.
     """
 
     def __init__(
@@ -90,6 +128,7 @@ class BrowserPool:
         settings: Settings | None = None,
         *,
         size: int | None = None,
+        max_size: int | None = None,
         max_browsers: int | None = None,
         on_expire: ExpireCallback | None = None,
         profile_root: Path | None = None,
@@ -98,6 +137,9 @@ class BrowserPool:
     ) -> None:
         self.settings = settings or get_settings()
         self.size = self.settings.pool_size if size is None else size
+        configured = self.settings.pool_max_size if max_size is None else max_size
+        self.max_size = max(self.size, GROWTH_FACTOR * self.size if configured is None else configured)
+        self.demand = Demand(self.settings.pool_demand_window_s)
         self.max_browsers = self.settings.max_browsers if max_browsers is None else max_browsers
         self.on_expire = on_expire
         self.profile_root = profile_root or default_profile_root()
@@ -122,6 +164,11 @@ class BrowserPool:
         self._refill_needed = asyncio.Event()
         self._warm_ready = asyncio.Condition()
         self._capacity_freed = asyncio.Condition()  # a session was released: a waiting start may go
+        self._ready_changed = asyncio.Condition()  # context isolation: a context was opened ahead
+        self._context_waiters = 0  # acquires waiting for one
+        self._capacity_waiters = 0  # acquires waiting for a browser to be released
+        self._shared_launches = 0  # context isolation: browsers being launched by the refill
+        self._last_target = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[None]] = set()
         self._deleting: set[asyncio.Task[None]] = set()  # profile trees being removed
@@ -200,7 +247,27 @@ class BrowserPool:
 
     @property
     def warm_count(self) -> int:
+        """Warm browsers waiting for a session (process isolation)."""
         return len(self._warm)
+
+    @property
+    def ready_count(self) -> int:
+        """What the next acquires take without waiting: contexts opened ahead (context isolation)
+        or warm browsers."""
+        if self.context_isolation:
+            return sum(len(e.ready) for e in self._shared if not e.retired and e.healthy)
+        return len(self._warm)
+
+    @property
+    def waiting_count(self) -> int:
+        """Starts waiting because every browser (or every context slot) is busy."""
+        return self._context_waiters + self._capacity_waiters
+
+    async def wait_until_ready(self, count: int, timeout_s: float) -> None:
+        """Return once ``ready_count >= count``; ``TimeoutError`` after ``timeout_s``."""
+        changed = self._ready_changed if self.context_isolation else self._warm_ready
+        async with changed:
+            await asyncio.wait_for(changed.wait_for(lambda: self.ready_count >= count), timeout_s)
 
     @property
     def sessions(self) -> list[BrowserSession]:
@@ -230,23 +297,23 @@ class BrowserPool:
     async def acquire(
         self, options: SessionOptions | None = None, *, session_id: str | None = None
     ) -> BrowserSession:
-        """A ready session: from the warm pool when possible. ``CapacityError`` past ``max_browsers``."""
+        """A ready session: from the warm pool when possible. ``CapacityError`` when none can be
+        had within ``LANTERNA_ACQUIRE_WAIT_S`` (every browser busy, or none would start)."""
         if not self._started or self._closed:
             raise ConflictError("the browser pool is not running; call start() first")
         options = options or SessionOptions()
         session_id = session_id or str(uuid.uuid4())
         if session_id in self._sessions or session_id in self._acquiring:
             raise ConflictError(f"a browser session with id '{session_id}' already exists")
+        self.demand.record()
         if self.context_isolation and not options.needs_cold_launch:
             return await self._acquire_context(options, session_id)
         self._acquiring.add(session_id)
         try:
             entry = None if options.needs_cold_launch else await self._take_warm()
-            if entry is not None and _CAN_RAISE_PRIORITY:
-                with contextlib.suppress(OSError):  # in use now: back to normal priority
-                    os.setpriority(os.PRIO_PGRP, entry.chromium.pid, 0)
             if entry is None:
-                entry = await self._launch_within_cap(options)
+                entry = await self._launch_until_deadline(options)
+            entry.raise_priority()
             # Counted as live from here on, with no await in between: the cap holds under concurrency.
             session = BrowserSession(
                 session_id,
@@ -269,67 +336,31 @@ class BrowserPool:
             self._entries.pop(session_id, None)
             session.closed_reason = "could not be prepared"
             await self._dispose(entry)
+            session.released.set()
             raise
         entry.browser.on("disconnected", lambda _: self._on_disconnected(session))
         self._refill_needed.set()
         return session
 
+    async def _launch_until_deadline(self, options: SessionOptions) -> _Browser:
+        """Launch a browser; a launch the busy machine let time out is retried while the wait lasts."""
+        deadline = time.monotonic() + self.settings.acquire_wait_s
+        while True:
+            try:
+                return await self._launch_within_cap(options, deadline=deadline)
+            except CapacityError:
+                if time.monotonic() + LAUNCH_RETRY_S >= deadline:
+                    raise
+            await asyncio.sleep(LAUNCH_RETRY_S)
+
     async def _acquire_context(self, options: SessionOptions, session_id: str) -> BrowserSession:
-        """A fresh browser context in a shared warm browser (context isolation)."""
+        """A browser context opened ahead in a shared warm browser (context isolation)."""
         self._acquiring.add(session_id)
         try:
-            entry = self._shared_with_room()
-            if entry is None:
-                entry = await self._take_warm()
-                if entry is not None and _CAN_RAISE_PRIORITY:
-                    with contextlib.suppress(OSError):
-                        os.setpriority(os.PRIO_PGRP, entry.chromium.pid, 0)
-                if entry is None:
-                    entry = self._shared_with_room() or await self._launch_within_cap(options)
-                if entry not in self._shared:
-                    self._shared.append(entry)
-                    entry.browser.on("disconnected", self._disconnect_handler(entry))
+            entry, ready = await self._take_ready()
+            # Counted as live from here on, with no await in between.
             entry.sessions.add(session_id)
             entry.served += 1
-            if entry.served >= self.settings.sessions_per_browser:
-                entry.retired = True
-        finally:
-            self._acquiring.discard(session_id)
-        try:
-            session = await self._open_context(entry, options, session_id)
-        except BaseException:
-            entry.sessions.discard(session_id)
-            entry.retired = True  # a context that half opened cannot be proven gone
-            self._expire_task(self._recycle_if_idle(entry))
-            raise
-        self._refill_needed.set()
-        return session
-
-    def _shared_with_room(self) -> _Browser | None:
-        for entry in self._shared:
-            if (
-                not entry.retired
-                and entry.healthy
-                and len(entry.sessions) + entry.resetting < self.settings.contexts_per_browser
-            ):
-                return entry
-        return None
-
-    async def _open_context(
-        self, entry: _Browser, options: SessionOptions, session_id: str
-    ) -> BrowserSession:
-        width, height = (
-            options.viewport_width or DEFAULT_WINDOW[0],
-            options.viewport_height or DEFAULT_WINDOW[1],
-        )
-        # No proxy of its own: the context inherits the browser's, which the egress layers enforce.
-        context = await entry.browser.new_context(viewport={"width": width, "height": height})
-        try:
-            context.on("page", lambda page: self._watch_crash(entry, page))
-            page = await context.new_page()
-            cdp = await context.new_cdp_session(page)
-            info = await cdp.send("Target.getTargetInfo")
-            await cdp.detach()
             session = BrowserSession(
                 session_id,
                 entry.chromium,
@@ -338,36 +369,154 @@ class BrowserPool:
                 self.settings,
                 egress=self.egress,
                 proxy=entry.proxy,
-                context=context,
-                browser_context_id=info["targetInfo"]["browserContextId"],
+                context=ready.context,
+                browser_context_id=ready.browser_context_id,
             )
             self._sessions[session_id] = session
             self._entries[session_id] = entry
+        finally:
+            self._acquiring.discard(session_id)
+        self._refill_needed.set()  # open the next one ahead
+        entry.raise_priority()
+        try:
             await session.prepare()
         except BaseException:
+            session.closed_reason = "could not be prepared"
             self._sessions.pop(session_id, None)
             self._entries.pop(session_id, None)
+            entry.sessions.discard(session_id)
+            self._retire(entry, "a context could not be prepared")  # it cannot be proven gone
+            entry.resetting += 1
+            self._expire_task(self._reset_context(entry, session))
+            raise
+        return session
+
+    async def _take_ready(self) -> tuple[_Browser, _ReadyContext]:
+        """A context opened ahead; waits for the refill, up to ``LANTERNA_ACQUIRE_WAIT_S`` and
+        then for as long as a browser or context is still being prepared (each has its own
+        time limit, up to ``PREPARING_GRACE_S`` more): a busy machine slows a start, not fails it."""
+        deadline = time.monotonic() + self.settings.acquire_wait_s
+        async with self._ready_changed:
+            while True:
+                found = self._pop_ready()
+                if found is not None:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and self._preparing() and remaining > -PREPARING_GRACE_S:
+                    remaining = min(1.0, remaining + PREPARING_GRACE_S)  # look again soon
+                if remaining <= 0:
+                    raise self._no_context_error()
+                self._context_waiters += 1
+                self._refill_needed.set()
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._ready_changed.wait(), remaining)
+                finally:
+                    self._context_waiters -= 1
+
+    def _pop_ready(self) -> tuple[_Browser, _ReadyContext] | None:
+        for entry in self._shared:
+            if entry.retired or not entry.healthy:
+                continue
+            while entry.ready:
+                ready = entry.ready.pop(0)
+                if not ready.page.is_closed():
+                    return entry, ready
+                self._retire(entry, "a context opened ahead lost its tab")
+        return None
+
+    def _preparing(self) -> bool:
+        """A browser is being launched or a context opened: a waiting start may get it."""
+        return self._launching > 0 or any(e.opening for e in self._shared)
+
+    def _no_context_error(self) -> CapacityError:
+        wait_s = self.settings.acquire_wait_s
+        if self._total() >= self.max_browsers:
+            why = (
+                f"all {self.max_browsers} browsers serve {self.settings.contexts_per_browser} sessions "
+                f"each and none was released within {wait_s:g} s"
+            )
+        else:
+            why = f"no browser could be started within {wait_s:g} s (the machine is busy launching browsers)"
+        return CapacityError(
+            f"{why}; close a session or retry later (LANTERNA_MAX_BROWSERS and "
+            "LANTERNA_CONTEXTS_PER_BROWSER raise the cap, LANTERNA_ACQUIRE_WAIT_S the wait)",
+            retry_after_s=max(1, round(wait_s / 10)),
+        )
+
+    def _shared_with_room(self) -> _Browser | None:
+        """A shared browser that may open one more context: under both its caps, not retired."""
+        for entry in self._shared:
+            if (
+                not entry.retired
+                and entry.healthy
+                and entry.slots_taken < self.settings.contexts_per_browser
+                and entry.opened < self.settings.sessions_per_browser
+            ):
+                return entry
+        return None
+
+    async def _new_context(self, entry: _Browser) -> _ReadyContext:
+        """A fresh context with its first tab, at the default viewport."""
+        width, height = DEFAULT_WINDOW
+        # No proxy of its own: the context inherits the browser's, which the egress layers enforce.
+        context = await entry.browser.new_context(viewport={"width": width, "height": height})
+        try:
+            context.on("page", lambda page: self._watch_crash(entry, page))
+            page = await context.new_page()
+            cdp = await context.new_cdp_session(page)
+            info = await cdp.send("Target.getTargetInfo")
+            await cdp.detach()
+        except BaseException:
             with contextlib.suppress(Exception):
                 await context.close()
             raise
-        return session
+        return _ReadyContext(context, page, info["targetInfo"]["browserContextId"])
+
+    async def _open_ahead(self, entry: _Browser) -> None:
+        """Open one context ahead in ``entry`` (its slot is counted by the caller)."""
+        ready: _ReadyContext | None = None
+        try:
+            ready = await self._new_context(entry)
+        except Exception as exc:
+            if entry.healthy and not self._closed:
+                self._retire(entry, f"opening a context failed ({exc})")
+        finally:
+            entry.opening -= 1
+        if ready is not None:
+            if entry.retired or self._closed or not entry.healthy:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ready.context.close(), CONTEXT_CLOSE_TIMEOUT_S)
+            else:
+                entry.ready.append(ready)
+        async with self._ready_changed:
+            self._ready_changed.notify_all()
+        await self._recycle_if_idle(entry)
+        self._refill_needed.set()
 
     def _watch_crash(self, entry: _Browser, page: Page) -> None:
         # A renderer that crashed may have been exploited: its browser takes no new session.
         page.on("crash", lambda _: self._retire(entry, "a renderer crashed"))
 
     def _retire(self, entry: _Browser, why: str) -> None:
+        """No new session for ``entry``: its contexts opened ahead go, and it is killed once idle."""
         if not entry.retired:
             log.info("browser pid %s retired: %s", entry.chromium.pid, why)
         entry.retired = True
+        if entry.ready:
+            entry.ready.clear()  # killed with the browser
+            self._refill_needed.set()
+        if not self._closed:
+            self._expire_task(self._recycle_if_idle(entry))
 
     def _disconnect_handler(self, entry: _Browser) -> Callable[[Browser], None]:
         return lambda _: self._on_shared_disconnected(entry)
 
     def _on_shared_disconnected(self, entry: _Browser) -> None:
-        entry.retired = True
         if self._closed:
+            entry.retired = True
             return
+        self._retire(entry, "the browser exited")
         for session_id in list(entry.sessions):
             session = self._sessions.get(session_id)
             if session is not None and not session.closed:
@@ -385,6 +534,7 @@ class BrowserPool:
             entry.resetting -= 1
             await asyncio.to_thread(_remove_tree, session.downloads_dir)
         await self._recycle_if_idle(entry)
+        session.released.set()
         await self._capacity_changed()
         self._refill_needed.set()
 
@@ -402,18 +552,22 @@ class BrowserPool:
         return own not in contexts and not any(t.get("browserContextId") == own for t in targets)
 
     async def _recycle_if_idle(self, entry: _Browser) -> None:
-        idle = not entry.sessions and entry.resetting == 0
-        if (entry.retired or not entry.healthy) and idle and entry in self._shared:
+        """Kill a shared browser that will serve no one again, once nothing of it is in use."""
+        idle = not entry.sessions and entry.resetting == 0 and entry.opening == 0
+        spent = entry.opened >= self.settings.sessions_per_browser and not entry.ready
+        if (entry.retired or not entry.healthy or spent) and idle and entry in self._shared:
             self._shared.remove(entry)
             await self._dispose(entry)
             await self._capacity_changed()
             self._refill_needed.set()
 
     async def release(self, session: BrowserSession, reason: str = "closed", *, wait: bool = True) -> None:
-        """Close the session: kill its process group and delete its profile. Idempotent.
+        """Close the session: kill its process group and delete its profile (context isolation:
+        close its context and prove it gone, or retire the browser). Idempotent.
 
-        With ``wait=False`` the session is closed at once and the kill runs in the background
-        (``close()`` still waits for it): an API caller need not wait for a process to die."""
+        With ``wait=False`` the session is closed at once and the kill or reset runs in the
+        background (``close()`` still waits for it): an API caller need not wait for a process to
+        die. ``session.released`` is set once it is done."""
         if session.closed:
             return
         session.closed_reason = reason
@@ -431,16 +585,21 @@ class BrowserPool:
                 self._expire_task(reset)
             return
         await self._capacity_changed()
-        if entry is not None:
-            if wait:
-                await self._dispose(entry)
-            else:
-                self._expire_task(self._dispose_and_refill(entry))
-                return
+        if entry is None:
+            session.released.set()
+        elif wait:
+            await self._dispose_and_refill(entry, session)
+            return
+        else:
+            self._expire_task(self._dispose_and_refill(entry, session))
+            return
         self._refill_needed.set()
 
-    async def _dispose_and_refill(self, entry: _Browser) -> None:
-        await self._dispose(entry)
+    async def _dispose_and_refill(self, entry: _Browser, session: BrowserSession) -> None:
+        try:
+            await self._dispose(entry)
+        finally:
+            session.released.set()
         self._refill_needed.set()
 
     async def _take_warm(self) -> _Browser | None:
@@ -461,32 +620,27 @@ class BrowserPool:
                 finally:
                     self._waiting -= 1
 
-    async def _launch_within_cap(self, options: SessionOptions) -> _Browser:
+    async def _launch_within_cap(self, options: SessionOptions, *, deadline: float) -> _Browser:
         if self._total() >= self.max_browsers and self._warm:
             # A cold launch may replace a warm browser nobody asked for.
             await self._dispose(self._warm.pop())
         if self._total() >= self.max_browsers:
-            await self._wait_for_capacity()
-        if self.context_isolation and not options.needs_cold_launch:
-            room = self._shared_with_room()
-            if room is not None:  # a context was closed while this waited
-                return room
+            await self._wait_for_capacity(deadline)
         self._launching += 1
         try:
             return await self._launch(options)
         finally:
             self._launching -= 1
 
-    async def _wait_for_capacity(self) -> None:
-        """Wait (bounded by ``LANTERNA_ACQUIRE_WAIT_S``) until a browser is released."""
+    async def _wait_for_capacity(self, deadline: float) -> None:
+        """Wait (until ``deadline``, ``LANTERNA_ACQUIRE_WAIT_S`` after the start) for a browser to go."""
         wait_s = self.settings.acquire_wait_s
+        self._capacity_waiters += 1
         try:
             async with self._capacity_freed:
                 await asyncio.wait_for(
-                    self._capacity_freed.wait_for(
-                        lambda: self._total() < self.max_browsers or self._shared_with_room() is not None
-                    ),
-                    wait_s,
+                    self._capacity_freed.wait_for(lambda: self._total() < self.max_browsers),
+                    max(0.0, deadline - time.monotonic()),
                 )
         except TimeoutError:
             raise CapacityError(
@@ -495,6 +649,8 @@ class BrowserPool:
                 "LANTERNA_ACQUIRE_WAIT_S the wait)",
                 retry_after_s=max(1, round(wait_s / 10)),
             ) from None
+        finally:
+            self._capacity_waiters -= 1
 
     async def _capacity_changed(self) -> None:
         async with self._capacity_freed:
@@ -569,7 +725,7 @@ class BrowserPool:
                 ) from exc
             raise
         self._proxy_ports.discard(proxy.port)
-        return _Browser(chromium, browser, proxy)
+        return _Browser(chromium, browser, proxy, niced=warm and _CAN_RAISE_PRIORITY)
 
     async def _close_proxy(self, proxy: EgressProxy) -> None:
         self._proxy_ports.discard(proxy.port)
@@ -592,43 +748,130 @@ class BrowserPool:
 
     # ----- background work -------------------------------------------------------------
 
+    def warm_target(self) -> int:
+        """How many to keep ready now (warm browsers, or contexts opened ahead): the most sessions
+        started within one second of the demand window, between ``size`` and ``max_size``."""
+        return self.demand.target(self.size, self.max_size)
+
     async def _refill_loop(self) -> None:
         while not self._closed:
             await self._refill_needed.wait()
             self._refill_needed.clear()
-            # One launch at a time: launches compete for CPU with the sessions in use.
-            while (
-                not self._closed
-                and len(self._warm) + self._warming < self.size
-                and self._total() < self.max_browsers
-            ):
-                self._launching += 1
-                self._warming += 1
-                entry: _Browser | None = None
+            if self.context_isolation:
+                await self._refill_contexts()
+            else:
+                await self._refill_browsers()
+
+    async def _refill_browsers(self) -> None:
+        """Launch warm browsers up to the target, one at a time; let go of those past it."""
+        target = self.warm_target()
+        while len(self._warm) > target:
+            await self._dispose(self._warm.pop())
+        # One launch at a time: launches compete for CPU with the sessions in use.
+        while (
+            not self._closed
+            and len(self._warm) + self._warming < self.warm_target()
+            and self._total() < self.max_browsers
+        ):
+            self._launching += 1
+            self._warming += 1
+            entry: _Browser | None = None
+            try:
+                # Lower priority unless a start already waits for this one.
+                entry = await self._launch(SessionOptions(), warm=self._waiting == 0)
+            except Exception as exc:
+                log.warning("warming a browser failed: %s", exc)
+            except BaseException:
+                self._launching -= 1
+                self._warming -= 1
+                raise
+            async with self._warm_ready:
+                # Counters and the warm list change together: an acquire never sees a gap.
+                self._launching -= 1
+                self._warming -= 1
+                if entry is not None and not self._closed:
+                    self._warm.append(entry)
+                self._warm_ready.notify_all()  # waiters re-check, also after a failure
+            if entry is not None and self._closed:
+                await self._dispose(entry)
+                return
+            if entry is None:
+                await asyncio.sleep(LAUNCH_RETRY_S)
+
+    async def _refill_contexts(self) -> None:
+        """Open contexts ahead until the target (or every waiting start) is covered, several at
+        once; launch a shared browser when none has room (ahead of demand: one at a time, at lower
+        priority; for waiting starts: two at a time, at normal priority)."""
+        while not self._closed:
+            wanted = max(self.warm_target(), self._context_waiters)
+            ready = sum(len(e.ready) for e in self._shared)
+            opening = sum(e.opening for e in self._shared)
+            if ready + opening >= wanted:
+                await self._shrink_contexts(ready - wanted)
+                return
+            if opening >= PARALLEL_CONTEXT_OPENS:
+                return  # each open that ends asks for a refill
+            entry = self._shared_with_room()
+            if entry is not None:
+                entry.opening += 1
+                entry.opened += 1
+                self._expire_task(self._open_ahead(entry))
+                continue
+            if self._total() >= self.max_browsers:
+                return  # a release frees a slot and asks again
+            # Ahead of demand, one launch at a time at lower priority; for waiting starts, a few
+            # at normal priority (they are sessions in use already).
+            waiting = self._context_waiters > 0
+            if self._shared_launches >= (PARALLEL_LAUNCHES_FOR_WAITERS if waiting else 1):
+                return  # a launch that ends asks again
+            self._shared_launches += 1
+            self._launching += 1
+            self._expire_task(self._launch_shared(ahead=not waiting))
+
+    async def _launch_shared(self, *, ahead: bool) -> None:
+        """Launch one browser for context isolation; its contexts are opened by the next refill."""
+        launched: _Browser | None = None
+        try:
+            launched = await self._launch(SessionOptions(), warm=ahead)
+        except Exception as exc:
+            log.warning("launching a shared browser failed: %s", exc)
+            await asyncio.sleep(LAUNCH_RETRY_S)  # still counted as launching: no retry storm
+        finally:
+            self._launching -= 1
+            self._shared_launches -= 1
+            if launched is not None and not self._closed:
+                # With no await since the count went down: the cap holds.
+                self._shared.append(launched)
+                launched.browser.on("disconnected", self._disconnect_handler(launched))
+            self._refill_needed.set()
+        if launched is not None and self._closed:
+            await self._dispose(launched)
+
+    async def _shrink_contexts(self, excess: int) -> None:
+        """Demand fell: close contexts opened ahead past the target, and browsers left with none."""
+        for entry in list(self._shared):
+            while excess > 0 and entry.ready:
+                ready = entry.ready.pop()
+                excess -= 1
+                entry.resetting += 1
                 try:
-                    entry = await self._launch(SessionOptions(), warm=True)
+                    await asyncio.wait_for(ready.context.close(), CONTEXT_CLOSE_TIMEOUT_S)
                 except Exception as exc:
-                    log.warning("warming a browser failed: %s", exc)
-                except BaseException:
-                    self._launching -= 1
-                    self._warming -= 1
-                    raise
-                async with self._warm_ready:
-                    # Counters and the warm list change together: an acquire never sees a gap.
-                    self._launching -= 1
-                    self._warming -= 1
-                    if entry is not None and not self._closed:
-                        self._warm.append(entry)
-                    self._warm_ready.notify_all()  # waiters re-check, also after a failure
-                if entry is not None and self._closed:
-                    await self._dispose(entry)
-                    return
-                if entry is None:
-                    await asyncio.sleep(1.0)
+                    self._retire(entry, f"closing a context failed ({exc})")
+                finally:
+                    entry.resetting -= 1
+            if entry.slots_taken == 0 and entry in self._shared:
+                self._shared.remove(entry)
+                await self._dispose(entry)
+                await self._capacity_changed()
 
     async def _reap_loop(self) -> None:
         while True:
             await asyncio.sleep(REAP_INTERVAL_S)
+            target = self.warm_target()
+            if target != self._last_target:  # demand changed: grow or shrink
+                self._last_target = target
+                self._refill_needed.set()
             now = utc_now()
             for session in list(self._sessions.values()):
                 reason = _expiry_reason(session, now)

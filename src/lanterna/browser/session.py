@@ -90,6 +90,9 @@ class BrowserSession:
         self.created_at = utc_now()
         self.last_active_at = self.created_at
         self.closed_reason: str | None = None  # set once, when the pool releases the session
+        # Set once the pool has killed its browser (or closed its context and proven it gone, or
+        # retired the browser): release may return before that, off the caller's path.
+        self.released = asyncio.Event()
         self.last_observation: Observation | None = None
         self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()

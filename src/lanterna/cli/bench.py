@@ -33,7 +33,10 @@ def bench(
         None, "--output", "-o", help="Markdown report to write (default: docs/benchmarks.md of the checkout)."
     ),
     only: str | None = typer.Option(
-        None, "--only", help="Comma-separated subset: lifecycle, perception, step_overhead, api, concurrency."
+        None,
+        "--only",
+        help="Comma-separated subset: lifecycle, session_speed, perception, step_overhead, api, "
+        "concurrency, isolation.",
     ),
     pages: Path | None = typer.Option(
         None,
