@@ -22,9 +22,13 @@ from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.actions import Action, ExecutionResult, Scrape
+from lanterna.models.cookies import Cookie
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import Observation
+from lanterna.models.paging import Page
 from lanterna.models.scrape import DataSpace
+from lanterna.models.sessions import SessionInfo, SessionRequest
+from lanterna.models.status import SessionStatus
 from lanterna.models.time import utc_now
 from lanterna.perception.observe import observe as observe_page
 from lanterna.reasoners.extraction import LlmExtractor
@@ -37,15 +41,6 @@ from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
 from lanterna.store.downloads import DownloadStorage
 from lanterna.store.uploads import list_plain_files, read_plain_file, uploads_folder
-from lanterna.wire import (
-    Cookie,
-    ObserveRequest,
-    Page,
-    ScrapeRequest,
-    SessionResponse,
-    SessionStartRequest,
-    SessionStatus,
-)
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +126,9 @@ class SessionService:
 
     # ----- lifecycle ---------------------------------------------------------------------
 
-    async def start(self, tenant: str, request: SessionStartRequest) -> SessionResponse:
+    async def start(self, tenant: str, request: SessionRequest) -> SessionInfo:
         """Acquire a browser for a new session and persist it."""
-        problems = request.unsupported() + chrome_args_problems(request.chrome_args)
+        problems = request.problems() + chrome_args_problems(request.chrome_args)
         if problems:
             raise InvalidRequestError("unsupported session options: " + "; ".join(problems))
         options = SessionOptions(
@@ -177,22 +172,22 @@ class SessionService:
         self._live[session_id] = _Live(tenant, browser, request.screenshot_type)
         if self.recordings is not None:
             await self.recordings.begin(tenant, session_id, browser, enabled=request.recording)
-        return self._response(record, browser)
+        return self._info(record, browser)
 
-    async def get(self, tenant: str, session_id: str) -> SessionResponse:
+    async def get(self, tenant: str, session_id: str) -> SessionInfo:
         record = await self._record(tenant, session_id)
-        return self._response(record, self._browser(tenant, session_id))
+        return self._info(record, self._browser(tenant, session_id))
 
     async def list(
         self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
-    ) -> Page[SessionResponse]:
+    ) -> Page[SessionInfo]:
         records, total = await self._store.sessions.list(
             tenant, only_active=only_active, page=page, page_size=page_size
         )
-        items = [self._response(r, self._browser(tenant, r.id)) for r in records]
-        return Page[SessionResponse](items=items, page=page, page_size=page_size, total=total)
+        items = [self._info(r, self._browser(tenant, r.id)) for r in records]
+        return Page[SessionInfo](items=items, page=page, page_size=page_size, total=total)
 
-    async def stop(self, tenant: str, session_id: str) -> SessionResponse:
+    async def stop(self, tenant: str, session_id: str) -> SessionInfo:
         """Close the session. Idempotent: the answer's status is ``closed`` whatever ended it first."""
         record = await self._record(tenant, session_id)
         live = self._live.get(session_id)
@@ -209,9 +204,9 @@ class SessionService:
                 )
                 or record
             )
-        response = self._response(record, None)
+        info = self._info(record, None)
         # The session is closed now, whatever closed it first; the stored status keeps the cause.
-        return response.model_copy(update={"status": "closed"})
+        return info.model_copy(update={"status": "closed"})
 
     async def expired(self, browser: BrowserSession, reason: str) -> None:
         """The pool released ``browser`` (idle timeout, max duration, or the browser died)."""
@@ -323,28 +318,35 @@ class SessionService:
             finally:
                 browser.touch()
 
-    async def observe(self, tenant: str, session_id: str, request: ObserveRequest) -> Observation:
-        """The page with its actions: ranked by ``instructions``, at most ``max_nb_actions``.
+    async def observe(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        max_elements: int = 100,
+        instructions: str | None = None,
+        screenshot: bool | None = None,
+    ) -> Observation:
+        """The page with its actions: ranked by ``instructions``, at most ``max_elements``.
 
         Without an explicit ``screenshot`` the session's ``screenshot_type`` decides: ``full``
         captures the whole page, the others the viewport (notte's clients always expect one).
         """
         live = self._live.get(session_id)
         screenshot_type = live.screenshot_type if live is not None else "last_action"
-        screenshot = True if request.screenshot is None else request.screenshot
         async with self.using(tenant, session_id) as browser:
             observation = await observe_page(
-                browser, screenshot=screenshot, full_page=screenshot_type == "full"
+                browser, screenshot=screenshot is not False, full_page=screenshot_type == "full"
             )
         elements = observation.elements
-        if request.instructions:
+        if instructions:
             model = resolve_model(None, self._settings)
             if "/" in model:
-                elements = await LlmRanker(model, self._settings).rank(elements, request.instructions)
+                elements = await LlmRanker(model, self._settings).rank(elements, instructions)
             else:
-                elements = rank_by_keywords(elements, request.instructions)
+                elements = rank_by_keywords(elements, instructions)
         # The session keeps every element addressable; only the answer is cut.
-        return observation.model_copy(update={"elements": elements[: request.max_nb_actions]})
+        return observation.model_copy(update={"elements": elements[:max_elements]})
 
     async def execute(self, tenant: str, session_id: str, action: Action) -> ExecutionResult:
         """Run one action and persist its result (which advances the session's offset)."""
@@ -360,8 +362,7 @@ class SessionService:
             await self._store.sessions.add_action(session_id, result)
         return result
 
-    async def scrape(self, tenant: str, session_id: str, request: ScrapeRequest) -> DataSpace:
-        scrape = Scrape(**request.model_dump(exclude={"use_link_placeholders"}))
+    async def scrape(self, tenant: str, session_id: str, scrape: Scrape) -> DataSpace:
         extractor = self._extractor(scrape)
         async with self.using(tenant, session_id) as browser:
             return await scrape_page(browser.page, scrape, extractor)
@@ -433,12 +434,12 @@ class SessionService:
         return record
 
     @staticmethod
-    def _response(record: SessionRecord, browser: BrowserSession | None) -> SessionResponse:
-        options = SessionStartRequest.model_validate(record.options)
+    def _info(record: SessionRecord, browser: BrowserSession | None) -> SessionInfo:
+        options = SessionRequest.model_validate(record.options)
         last_accessed = record.last_accessed_at
         if browser is not None:
             last_accessed = max(last_accessed, browser.last_active_at)
-        return SessionResponse(
+        return SessionInfo(
             session_id=record.id,
             status=record.status,
             idle_timeout_minutes=options.idle_timeout_minutes,
