@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from lanterna.browser import BrowserPool, BrowserSession
+from tests.fixtures.engine import latest_of
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,5 @@ async def tab(shared_session: BrowserSession) -> BrowserSession:
         await page.close()
     session.activate(session.tabs[0])
     await session.page.goto("about:blank")
-    session.last_observation = None
-    session.observed_page = None
+    latest_of(session).forget()
     return session

@@ -8,7 +8,7 @@ import os
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
@@ -22,9 +22,6 @@ from lanterna.config import Settings, get_settings
 from lanterna.errors import InvalidRequestError
 from lanterna.models.cookies import Cookie
 from lanterna.models.time import utc_now
-
-if TYPE_CHECKING:
-    from lanterna.models.observation import Observation
 
 
 class SessionOptions(BaseModel):
@@ -90,8 +87,6 @@ class BrowserSession:
         self.created_at = utc_now()
         self.last_active_at = self.created_at
         self.closed_reason: str | None = None  # set once, when the pool releases the session
-        self.last_observation: Observation | None = None
-        self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
         # Awaited by the pool when the session ends, while its browser still runs (e.g. to save
         # its state); each gets BEFORE_RELEASE_TIMEOUT_S, and a failure does not stop the release.

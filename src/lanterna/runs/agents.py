@@ -308,6 +308,7 @@ class AgentService:
                 stop=run.stop,
                 file_roots=(uploads_folder(self._settings.home, run.tenant),),
                 vault=vault,
+                latest=self._sessions.latest_observation(run.session_id),
             )
         except asyncio.CancelledError:
             # Only this service cancels a run, after the stop grace period ran out.

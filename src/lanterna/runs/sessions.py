@@ -9,7 +9,7 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,8 +28,9 @@ from lanterna.models.observation import Observation
 from lanterna.models.paging import Page
 from lanterna.models.scrape import DataSpace
 from lanterna.models.sessions import SessionInfo, SessionRequest
-from lanterna.models.status import SessionStatus
+from lanterna.models.status import CloseReason, SessionStatus
 from lanterna.models.time import utc_now
+from lanterna.perception.latest import LatestObservation
 from lanterna.perception.observe import observe as observe_page
 from lanterna.reasoners.extraction import LlmExtractor
 from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
@@ -48,9 +49,9 @@ log = logging.getLogger(__name__)
 # when the server closes it (stop, shutdown); after, when the pool expired it or it died.
 CloseListener = Callable[[str, str], Awaitable[None]]
 
-STOPPED = "stopped"
-SHUTDOWN = "server shut down"
-EXPIRY_REASONS = frozenset({"idle timeout", "max duration reached"})
+STOPPED = CloseReason.stopped
+SHUTDOWN = CloseReason.shutdown
+EXPIRED = frozenset(r for r in CloseReason if r.expired)
 
 
 @dataclass
@@ -58,6 +59,8 @@ class _Live:
     tenant: str
     browser: BrowserSession
     screenshot_type: str = "last_action"  # what observe's screenshot shows (notte's session option)
+    # What element ids of actions (the API's and its agents') are looked up in.
+    latest: LatestObservation = field(default_factory=LatestObservation)
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class SessionService:
             except BaseException:
                 browser.before_release.clear()  # nothing of this session is saved into the profile
                 self.profiles.detach(tenant, profile, session_id)
-                await self._pool.release(browser, "could not load its profile")
+                await self._pool.release(browser, CloseReason.profile_not_loaded)
                 raise
         now = utc_now()
         record = SessionRecord(
@@ -167,7 +170,7 @@ class SessionService:
         try:
             await self._store.sessions.create(record)
         except BaseException:
-            await self._pool.release(browser, "could not be saved")
+            await self._pool.release(browser, CloseReason.not_saved)
             raise
         self._live[session_id] = _Live(tenant, browser, request.screenshot_type)
         if self.recordings is not None:
@@ -198,7 +201,7 @@ class SessionService:
                 await self._store.sessions.update(
                     session_id,
                     status="closed",
-                    error="its browser is no longer running",
+                    error=CloseReason.browser_gone,
                     closed_at=utc_now(),
                     only_if_active=True,
                 )
@@ -210,7 +213,7 @@ class SessionService:
 
     async def expired(self, browser: BrowserSession, reason: str) -> None:
         """The pool released ``browser`` (idle timeout, max duration, or the browser died)."""
-        status: SessionStatus = "timed_out" if reason in EXPIRY_REASONS else "error"
+        status: SessionStatus = "timed_out" if reason in EXPIRED else "error"
         await self._close(browser, status, reason, release=False)
 
     async def close_all(self, reason: str = SHUTDOWN, *, tenant: str | None = None) -> None:
@@ -298,7 +301,7 @@ class SessionService:
             return browser
         record = await self._record(tenant, session_id)
         if record.status == "active":
-            raise _conflict(session_id, "its browser is no longer running")
+            raise _conflict(session_id, CloseReason.browser_gone)
         raise _conflict(session_id, closed_reason(record))
 
     @contextlib.asynccontextmanager
@@ -336,7 +339,10 @@ class SessionService:
         screenshot_type = live.screenshot_type if live is not None else "last_action"
         async with self.using(tenant, session_id) as browser:
             observation = await observe_page(
-                browser, screenshot=screenshot is not False, full_page=screenshot_type == "full"
+                browser,
+                screenshot=screenshot is not False,
+                full_page=screenshot_type == "full",
+                latest=self.latest_observation(session_id),
             )
         elements = observation.elements
         if instructions:
@@ -356,7 +362,13 @@ class SessionService:
                 await self.recordings.settle(session_id)
             extractor = self._extractor(action) if isinstance(action, Scrape) else None
             scraper = functools.partial(scrape_page, extractor=extractor)
-            result = await execute_action(browser, action, file_roots=(uploads,), scraper=scraper)
+            result = await execute_action(
+                browser,
+                action,
+                file_roots=(uploads,),
+                scraper=scraper,
+                observed=self.latest_observation(session_id),
+            )
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
@@ -373,6 +385,11 @@ class SessionService:
         if (scrape.instructions or scrape.response_format) and "/" in model:
             return LlmExtractor(model, self._settings)
         return None
+
+    def latest_observation(self, session_id: str) -> LatestObservation | None:
+        """The live session's latest observation, shared by its page calls and its agents."""
+        live = self._live.get(session_id)
+        return live.latest if live is not None else None
 
     async def offset(self, tenant: str, session_id: str) -> int:
         return (await self._record(tenant, session_id)).offset
