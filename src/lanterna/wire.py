@@ -24,14 +24,14 @@ from lanterna.models.actions import (
     Url,
 )
 from lanterna.models.actions import Scrape as ScrapeAction
-from lanterna.models.agent import AgentRequest, AgentRun, AgentState, AgentStep
+from lanterna.models.agent import AgentRequest, AgentRun
 from lanterna.models.cookies import Cookie
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
 from lanterna.models.paging import Page as Page  # list endpoints answer pages of the shapes here
 from lanterna.models.profiles import Profile, SessionProfile
 from lanterna.models.sessions import SessionInfo, SessionRequest
-from lanterna.models.status import AgentStatusValue, SessionStatus
+from lanterna.models.status import AgentStatusValue
 from lanterna.models.time import UtcDateTime
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard
 
@@ -91,20 +91,9 @@ class SessionStartRequest(BaseModel):
         return SessionRequest.model_validate(self.model_dump(include=set(SessionRequest.model_fields)))
 
 
-class SessionResponse(BaseModel):
-    session_id: str
-    status: SessionStatus
-    idle_timeout_minutes: int
-    max_duration_minutes: int
-    created_at: UtcDateTime
-    last_accessed_at: UtcDateTime
-    closed_at: UtcDateTime | None = None
-    error: str | None = None
-    headless: bool = True
-    browser_type: str = "chromium"
-    user_agent: str | None = None
-    viewport_width: int | None = None
-    viewport_height: int | None = None
+class SessionResponse(SessionInfo):
+    """A session as clients see it (``steps`` stays empty: notte's client reads the key)."""
+
     steps: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod
@@ -221,29 +210,15 @@ class AgentStartRequest(BaseModel):
         return AgentRequest.model_validate(self.model_dump(include=set(AgentRequest.model_fields)))
 
 
-class AgentStatusResponse(BaseModel):
+class AgentStatusResponse(AgentRun):
     """An agent as seen by clients: the contract's status object plus lanterna's ``state``."""
 
-    agent_id: str
-    session_id: str
     status: AgentStatusValue
-    state: AgentState
-    task: str
-    url: str | None = None
-    created_at: UtcDateTime
-    closed_at: UtcDateTime | None = None
-    success: bool | None = None
-    answer: str | None = None
-    steps: list[AgentStep] = Field(default_factory=list)
-    replay_start_offset: int = 0
-    replay_stop_offset: int = 0
     saved: bool = False
-    reasoning_model: str | None = None
-    max_steps: int | None = None
 
     @classmethod
     def of(cls, run: AgentRun) -> AgentStatusResponse:
-        return cls.model_validate({**dict(run), "status": run.status})
+        return cls.model_validate({**dict(run), "status": run.state.status})
 
 
 class AgentStopMessage(BaseModel):

@@ -98,11 +98,7 @@ class AgentRun(BaseModel):
     replay_start_offset: int = 0
     replay_stop_offset: int = 0
     reasoning_model: str | None = None
-    max_steps: int | None = None
-
-    @property
-    def status(self) -> AgentStatusValue:
-        return self.state.status
+    max_steps: int | None = None  # ``status`` (active/closed) is ``state.status``
 
 
 class AgentEnded(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from lanterna.models.time import utc_now
 from lanterna.store import Store
 from lanterna.store.records import RecordingRecord, RecordingStatus
 
@@ -33,7 +34,7 @@ async def enforce(
     store: Store, home: Path, policy: RetentionPolicy, now: datetime | None = None
 ) -> RetentionReport:
     """Apply ``policy`` once. Recordings still being made are never deleted."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     cutoff = now - timedelta(seconds=policy.max_age_s)
     report = RetentionReport()
     total = await store.recordings.total_bytes()
