@@ -59,8 +59,7 @@ async def list_agents(
 ) -> Page[AgentStatusResponse]:
     """Your agents, newest first, without their steps (``GET /agents/{id}`` has them)."""
     listed = await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)
-    items = [AgentStatusResponse.of(a) for a in listed.items]
-    return Page[AgentStatusResponse](items=items, page=page, page_size=page_size, total=listed.total)
+    return listed.map(AgentStatusResponse.of)
 
 
 @router.get("/{agent_id}", response_model=AgentStatusResponse)

@@ -66,8 +66,7 @@ async def list_sessions(
 ) -> Page[SessionResponse]:
     """Your sessions, newest first."""
     listed = await runtime.sessions.list(tenant, only_active=only_active, page=page, page_size=page_size)
-    items = [SessionResponse.of(s) for s in listed.items]
-    return Page[SessionResponse](items=items, page=page, page_size=page_size, total=listed.total)
+    return listed.map(SessionResponse.of)
 
 
 @router.get("/{session_id}", response_model=SessionResponse)
