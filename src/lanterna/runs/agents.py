@@ -403,19 +403,6 @@ def _model_name(model: str) -> str:
 
 
 def _run_of(record: AgentRecord, steps: list[AgentStep]) -> AgentRun:
-    return AgentRun(
-        agent_id=record.id,
-        session_id=record.session_id,
-        state=record.state,
-        task=record.task,
-        url=record.url,
-        created_at=record.created_at,
-        closed_at=record.closed_at,
-        success=record.success,
-        answer=record.answer,
-        steps=steps,
-        replay_start_offset=record.replay_start_offset,
-        replay_stop_offset=record.replay_stop_offset,
-        reasoning_model=record.reasoning_model,
-        max_steps=record.max_steps,
-    )
+    """The run as reported: its record (every field of the same name) with these steps."""
+    fields = record.model_dump(include=set(AgentRun.model_fields))
+    return AgentRun(**fields, agent_id=record.id, steps=steps)
