@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, WebSocket
+from fastapi import APIRouter, WebSocket
 
 from lanterna.errors import InvalidRequestError, LanternaError
 from lanterna.models.agent import AgentEnded
@@ -12,10 +10,9 @@ from lanterna.runs.agents import AgentService, WorkflowCode
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
 from lanterna.server.errors import refuse_websocket
 from lanterna.server.revocation import serve_until_revoked
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.server.streams import serve_until_either_ends
 from lanterna.wire import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     AgentStartRequest,
     AgentStatusResponse,
     AgentStopMessage,
@@ -54,8 +51,8 @@ async def list_agents(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[AgentStatusResponse]:
     """Your agents, newest first, without their steps (``GET /agents/{id}`` has them)."""
     listed = await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)

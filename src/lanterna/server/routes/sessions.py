@@ -13,9 +13,8 @@ from lanterna.models.observation import Observation, TabInfo
 from lanterna.models.scrape import DataSpace
 from lanterna.runs.sessions import TabTarget
 from lanterna.server.auth import CurrentRuntime, Tenant, presented_key
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.wire import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     CookiesBody,
     CookiesSetResponse,
     DebugResponse,
@@ -61,8 +60,8 @@ async def list_sessions(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[SessionResponse]:
     """Your sessions, newest first."""
     listed = await runtime.sessions.list(tenant, only_active=only_active, page=page, page_size=page_size)
