@@ -27,10 +27,10 @@ from typing import Any
 from bench.stats import median, percentile
 from lanterna.config import Settings
 from lanterna.demo.site import DemoSite
-from lanterna.models.agent import AgentStep
+from lanterna.models.agent import AgentEnded, AgentRequest, AgentStep
+from lanterna.models.sessions import SessionRequest
 from lanterna.reasoners.scripted import ScriptedReasoner
 from lanterna.runs.runtime import Runtime
-from lanterna.wire import AgentStartRequest, AgentStopMessage, SessionStartRequest
 
 BUSY_PAGE = (
     "<h1 id=c style='font-size:120px'>0</h1><script>let n = 0;"
@@ -53,15 +53,15 @@ async def _agent_steps(
     runtime: Runtime, tenant: str, site: DemoSite, steps: int
 ) -> tuple[list[float], float, str]:
     """Per-step overhead (s) of one scripted agent run, and the run's wall time."""
-    session = await runtime.sessions.start(tenant, SessionStartRequest())
+    session = await runtime.sessions.start(tenant, SessionRequest())
     reasoner = ScriptedReasoner(_clicks(steps))
-    request = AgentStartRequest(task="click between two pages", session_id=session.session_id, url=site.url)
+    request = AgentRequest(task="click between two pages", session_id=session.session_id, url=site.url)
     request.max_steps = steps + 2
     began = time.time()
     agent = await runtime.agents.start(tenant, request, reasoner=reasoner)
     received: list[tuple[float, AgentStep]] = []
     async for event in runtime.agents.subscribe(tenant, agent.agent_id):
-        if isinstance(event, AgentStopMessage):
+        if isinstance(event, AgentEnded):
             assert event.agent.success, event.agent.answer
         else:
             received.append((time.time(), event))
@@ -78,7 +78,7 @@ async def _lifecycles(runtime: Runtime, tenant: str, site: DemoSite, runs: int) 
     times = []
     for _ in range(runs):
         began = time.perf_counter()
-        session = await runtime.sessions.start(tenant, SessionStartRequest())
+        session = await runtime.sessions.start(tenant, SessionRequest())
         await runtime.sessions.execute(tenant, session.session_id, Goto(url=site.url))
         await runtime.sessions.stop(tenant, session.session_id)
         times.append(time.perf_counter() - began)
@@ -88,7 +88,7 @@ async def _lifecycles(runtime: Runtime, tenant: str, site: DemoSite, runs: int) 
 
 async def _busy(runtime: Runtime, tenant: str, seconds: float) -> dict[str, float]:
     """Record a continuously repainting page for ``seconds``; disk and encoding figures."""
-    session = await runtime.sessions.start(tenant, SessionStartRequest())
+    session = await runtime.sessions.start(tenant, SessionRequest())
     async with runtime.sessions.using(tenant, session.session_id) as browser:
         await browser.page.set_content(BUSY_PAGE)
     await asyncio.sleep(seconds)

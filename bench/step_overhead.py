@@ -25,11 +25,11 @@ from bench.report import Aim, BenchConfig, BenchSection, Table, ms
 from bench.stats import median, percentile
 from lanterna.config import Settings
 from lanterna.demo.site import DemoSite
-from lanterna.models.agent import AgentStep
+from lanterna.models.agent import AgentEnded, AgentRequest, AgentStep
+from lanterna.models.sessions import SessionRequest
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.scripted import ScriptedReasoner
 from lanterna.runs.runtime import Runtime
-from lanterna.wire import AgentStartRequest, AgentStopMessage, SessionStartRequest
 
 AIM_MEDIAN_S = 0.100
 RUN_TIMEOUT_S = 300.0
@@ -63,9 +63,9 @@ async def measure(steps: int) -> dict[str, list[float]]:
         try:
             key, _ = await runtime.store.keys.create("bench")
             tenant = key.key_id
-            session = await runtime.sessions.start(tenant, SessionStartRequest())
+            session = await runtime.sessions.start(tenant, SessionRequest())
             reasoner = TimedScript(_clicks(steps))
-            request = AgentStartRequest(
+            request = AgentRequest(
                 task="click between two pages",
                 session_id=session.session_id,
                 url=site.url,
@@ -73,9 +73,9 @@ async def measure(steps: int) -> dict[str, list[float]]:
             )
             agent = await runtime.agents.start(tenant, request, reasoner=reasoner)
             received: list[tuple[float, AgentStep]] = []
-            final: AgentStopMessage | None = None
+            final: AgentEnded | None = None
             async for event in runtime.agents.subscribe(tenant, agent.agent_id):
-                if isinstance(event, AgentStopMessage):
+                if isinstance(event, AgentEnded):
                     final = event
                 else:
                     received.append((time.time(), event))

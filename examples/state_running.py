@@ -12,4 +12,5 @@ with client.Session() as session:
     # Agent state: Running
     status = agent.status()
     print(f"status={status.status} state={status.state}")
-    agent.stop()
+    stopped = agent.stop()
+    print(f"after stop: status={stopped.status} success={stopped.success}")

@@ -17,4 +17,5 @@ with client.Session() as session:
     print(f"Current state: {status.status}")
     print(f"Steps completed: {len(status.steps)}")
     print(f"Success: {status.success}")
-    agent.wait()
+    result = agent.wait()
+    print(f"Final: success={result.success} answer={result.answer}")

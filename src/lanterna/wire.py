@@ -6,7 +6,7 @@ unchanged; lanterna adds fields (``state``, typed steps) that it ignores.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,12 +23,15 @@ from lanterna.models.actions import (
     Text,
     Url,
 )
-from lanterna.models.agent import AgentState, AgentStep
+from lanterna.models.actions import Scrape as ScrapeAction
+from lanterna.models.agent import AgentRequest, AgentRun
 from lanterna.models.cookies import Cookie
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import TabInfo
+from lanterna.models.paging import Page as Page  # list endpoints answer pages of the shapes here
 from lanterna.models.profiles import Profile, SessionProfile
-from lanterna.models.status import AgentStatusValue, SessionStatus
+from lanterna.models.sessions import SessionInfo, SessionRequest
+from lanterna.models.status import AgentStatusValue
 from lanterna.models.time import UtcDateTime
 from lanterna.models.vault import Credentials, CredentialSite, CreditCard
 
@@ -66,7 +69,8 @@ class SessionStartRequest(BaseModel):
     recording: bool = Field(default=True, description="record frames for live view and replay")
 
     def unsupported(self) -> list[str]:
-        """Options this server cannot honour, each with what to change."""
+        """Options this server cannot honour, each with what to change (the rest are the
+        session request's own ``problems``)."""
         problems = []
         if not self.headless:
             problems.append("headless=false (lanterna runs headless browsers only; use headless=true)")
@@ -80,28 +84,21 @@ class SessionStartRequest(BaseModel):
             problems.append("web_bot_auth=true (not supported; leave it false)")
         if self.cdp_url:
             problems.append("cdp_url (lanterna launches its own browsers; leave it out)")
-        if self.idle_timeout_minutes > self.max_duration_minutes:
-            problems.append("idle_timeout_minutes must not exceed max_duration_minutes")
-        if (self.viewport_width is None) != (self.viewport_height is None):
-            problems.append("viewport_width and viewport_height must be given together")
         return problems
 
+    def session_request(self) -> SessionRequest:
+        """The options lanterna honours (``unsupported`` refuses the others)."""
+        return SessionRequest.model_validate(self.model_dump(include=set(SessionRequest.model_fields)))
 
-class SessionResponse(BaseModel):
-    session_id: str
-    status: SessionStatus
-    idle_timeout_minutes: int
-    max_duration_minutes: int
-    created_at: UtcDateTime
-    last_accessed_at: UtcDateTime
-    closed_at: UtcDateTime | None = None
-    error: str | None = None
-    headless: bool = True
-    browser_type: str = "chromium"
-    user_agent: str | None = None
-    viewport_width: int | None = None
-    viewport_height: int | None = None
+
+class SessionResponse(SessionInfo):
+    """A session as clients see it (``steps`` stays empty: notte's client reads the key)."""
+
     steps: list[dict[str, Any]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, session: SessionInfo) -> SessionResponse:
+        return cls.model_validate(dict(session))
 
 
 class OffsetResponse(BaseModel):
@@ -170,6 +167,10 @@ class ScrapeRequest(BaseModel):
     )
     use_link_placeholders: bool = False
 
+    def scrape_action(self) -> ScrapeAction:
+        """The scrape to run (link placeholders are accepted and not applied)."""
+        return ScrapeAction(**self.model_dump(exclude={"use_link_placeholders"}))
+
 
 # --- agents -------------------------------------------------------------------------------------
 
@@ -204,26 +205,20 @@ class AgentStartRequest(BaseModel):
             if getattr(self, name) is not None
         ]
 
+    def agent_request(self) -> AgentRequest:
+        """What to run (the vault is looked up by the server)."""
+        return AgentRequest.model_validate(self.model_dump(include=set(AgentRequest.model_fields)))
 
-class AgentStatusResponse(BaseModel):
+
+class AgentStatusResponse(AgentRun):
     """An agent as seen by clients: the contract's status object plus lanterna's ``state``."""
 
-    agent_id: str
-    session_id: str
     status: AgentStatusValue
-    state: AgentState
-    task: str
-    url: str | None = None
-    created_at: UtcDateTime
-    closed_at: UtcDateTime | None = None
-    success: bool | None = None
-    answer: str | None = None
-    steps: list[AgentStep] = Field(default_factory=list)
-    replay_start_offset: int = 0
-    replay_stop_offset: int = 0
     saved: bool = False
-    reasoning_model: str | None = None
-    max_steps: int | None = None
+
+    @classmethod
+    def of(cls, run: AgentRun) -> AgentStatusResponse:
+        return cls.model_validate({**dict(run), "status": run.state.status})
 
 
 class AgentStopMessage(BaseModel):
@@ -233,18 +228,8 @@ class AgentStopMessage(BaseModel):
     agent: AgentStatusResponse
 
 
-T = TypeVar("T")
-
 MAX_PAGE = 100_000  # of list endpoints; past it the offset outgrows what databases count
 MAX_PAGE_SIZE = 100
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    page: int
-    page_size: int
-    total: int
-
 
 # --- storage ------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import pytest
 
 from lanterna.config import Settings
 from lanterna.errors import ConflictError
+from lanterna.models.sessions import SessionInfo, SessionRequest
 from lanterna.runs.runtime import Runtime
-from lanterna.wire import ObserveRequest, SessionResponse, SessionStartRequest
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,7 +32,7 @@ async def tenant(runtime: Runtime) -> str:
     return info.key_id
 
 
-async def _wait_closed(runtime: Runtime, tenant: str, session_id: str) -> SessionResponse:
+async def _wait_closed(runtime: Runtime, tenant: str, session_id: str) -> SessionInfo:
     for _ in range(100):
         session = await runtime.sessions.get(tenant, session_id)
         if session.status != "active":
@@ -42,10 +42,8 @@ async def _wait_closed(runtime: Runtime, tenant: str, session_id: str) -> Sessio
 
 
 async def test_idle_and_max_duration_expire_sessions(runtime: Runtime, tenant: str) -> None:
-    idle = await runtime.sessions.start(tenant, SessionStartRequest(idle_timeout_minutes=1))
-    old = await runtime.sessions.start(
-        tenant, SessionStartRequest(max_duration_minutes=1, idle_timeout_minutes=1)
-    )
+    idle = await runtime.sessions.start(tenant, SessionRequest(idle_timeout_minutes=1))
+    old = await runtime.sessions.start(tenant, SessionRequest(max_duration_minutes=1, idle_timeout_minutes=1))
     assert runtime.pool.live_count == 2
     # Minutes are the API's unit; shorten the live limits so the reaper acts within the test.
     (await runtime.sessions.live(tenant, idle.session_id)).options.idle_timeout_s = 0.5
@@ -56,7 +54,7 @@ async def test_idle_and_max_duration_expire_sessions(runtime: Runtime, tenant: s
         ended = await _wait_closed(runtime, tenant, session.session_id)
         assert (ended.status, ended.error) == ("timed_out", reason)
         with pytest.raises(ConflictError, match=f"is closed \\({reason}\\); start a new session"):
-            await runtime.sessions.observe(tenant, session.session_id, ObserveRequest())
+            await runtime.sessions.observe(tenant, session.session_id)
         stopped = await runtime.sessions.stop(tenant, session.session_id)
         assert (stopped.status, stopped.error) == ("closed", reason)  # stop stays idempotent
     assert runtime.pool.live_count == 0

@@ -23,6 +23,10 @@ async def _thread_name() -> str:
     return threading.current_thread().name
 
 
+async def _thread() -> threading.Thread:
+    return threading.current_thread()
+
+
 def test_sync_call_runs_on_the_clients_thread(bg: BackgroundLoop) -> None:
     assert bg.run_sync(_thread_name()) == "test-loop"
 
@@ -80,8 +84,7 @@ def test_cancelled_caller_waits_for_the_clean_up(bg: BackgroundLoop) -> None:
 
 
 def test_a_closed_loop_refuses_work_and_its_thread_ends(bg: BackgroundLoop) -> None:
-    bg.run_sync(_thread_name())
-    thread = bg._thread
+    thread = bg.run_sync(_thread())
     bg.close()
     assert thread is not None and not thread.is_alive()
     with pytest.raises(RuntimeError, match="closed"):

@@ -73,7 +73,13 @@ async def _tenant(server: LanternaServer, name: str) -> AsyncIterator[Tenant]:
         try:
             agent = await api.post(
                 "/agents/start",
-                json={"task": "wait", "session_id": session_id, "reasoning_model": _long_waits()},
+                # max_steps past the script's length: the agent must outlast the test, however slow.
+                json={
+                    "task": "wait",
+                    "session_id": session_id,
+                    "reasoning_model": _long_waits(),
+                    "max_steps": 100,
+                },
             )
             assert agent.status_code == 200, agent.text
             agent_id = agent.json()["agent_id"]

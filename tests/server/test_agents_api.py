@@ -68,6 +68,14 @@ async def _read_stream(url: str) -> list[dict[str, Any]]:
     return messages
 
 
+async def _first_step(url: str) -> dict[str, Any]:
+    """The first step the log stream sends (waits for the agent to take one)."""
+    async with websockets.connect(url, open_timeout=10) as ws:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+    assert "action" in message, message  # a step, not the end of the run
+    return dict(message)
+
+
 async def test_agent_run_over_rest(api: httpx.AsyncClient, session_id: str, demo_site: DemoSite) -> None:
     started = await _start(
         api,
@@ -119,13 +127,15 @@ async def test_log_stream_sends_steps_then_the_final_status(
     assert late == live  # a late subscriber gets everything, then the end
 
 
-async def test_one_agent_per_session_and_stop(api: httpx.AsyncClient, session_id: str) -> None:
+async def test_one_agent_per_session_and_stop(
+    api: httpx.AsyncClient, session_id: str, lanterna_server: LanternaServer
+) -> None:
     first = await _start(api, session_id, "wait a lot", reasoning_model=_waits(40))
     second = await api.post("/agents/start", json={"task": "another", "session_id": session_id})
     assert second.status_code == 409
     assert second.json()["message"].startswith(f"session {session_id} already runs agent {first['agent_id']}")
 
-    await asyncio.sleep(0.5)
+    await _first_step(_ws_url(lanterna_server, first["agent_id"], session_id))
     stop = await api.delete(f"/agents/{first['agent_id']}/stop", params={"session_id": session_id})
     assert stop.status_code == 200
     stopped = stop.json()
@@ -137,9 +147,11 @@ async def test_one_agent_per_session_and_stop(api: httpx.AsyncClient, session_id
     assert final["success"] is False and "LANTERNA_MODEL" in final["answer"]
 
 
-async def test_closing_the_session_ends_its_agent(api: httpx.AsyncClient, session_id: str) -> None:
+async def test_closing_the_session_ends_its_agent(
+    api: httpx.AsyncClient, session_id: str, lanterna_server: LanternaServer
+) -> None:
     agent_id = (await _start(api, session_id, "wait a lot", reasoning_model=_waits(40)))["agent_id"]
-    await asyncio.sleep(0.3)
+    await _first_step(_ws_url(lanterna_server, agent_id, session_id))
     assert (await api.delete(f"/sessions/{session_id}/stop")).status_code == 200
     final = (await api.get(f"/agents/{agent_id}")).json()
     assert final["status"] == "closed" and final["success"] is False

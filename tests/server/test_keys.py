@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from lanterna.cli.serve import _prepare_keys
+from lanterna.cli.serve import prepare_keys
 from lanterna.store import Store
 from tests.fixtures.server import _lanterna_command
 
@@ -41,10 +41,10 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 
 async def test_first_start_creates_a_key_and_registers_the_chosen_one(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'lanterna.db'}"
-    first = await _prepare_keys(url, None)
+    first = await prepare_keys(url, None)
     assert first is not None
-    assert await _prepare_keys(url, None) is None  # only when there is no key at all
-    assert await _prepare_keys(url, "lt_operator_choice") is None
+    assert await prepare_keys(url, None) is None  # only when there is no key at all
+    assert await prepare_keys(url, "lt_operator_choice") is None
 
     store = await Store.open(url)
     try:

@@ -273,7 +273,7 @@ async def _press_key(ctx: ActionContext, key: str) -> str:
 
 
 async def _scroll_element(ctx: ActionContext, action: ScrollUp | ScrollDown) -> str:
-    target = await locate_element(ctx.session, action.id, action.selector, ctx.timeout_ms)
+    target = await locate_element(ctx, action.id, action.selector, ctx.timeout_ms)
     down = isinstance(action, ScrollDown)
     try:
         probe = await target.locator.evaluate(_SCROLL_ELEMENT_JS, 0, timeout=ctx.timeout_ms)

@@ -7,16 +7,29 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
 from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import Scrape
+from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace
 
 # Scraping lives in its own layer beside actions; the caller above both hands it in.
 PageScraper = Callable[[Page, Scrape], Awaitable[DataSpace]]
+
+
+class Observed(Protocol):
+    """What element ids are looked up in: the session's latest observation and the tab it was
+    taken of (perception's ``LatestObservation``, handed in by the caller like the scraper)."""
+
+    @property
+    def observation(self) -> Observation | None: ...
+
+    @property
+    def page(self) -> Page | None: ...
 
 
 @dataclass
@@ -28,6 +41,8 @@ class ActionContext:
     file_roots: tuple[Path, ...] = ()
     # Runs the scrape action (lanterna.scrape with the configured extractor); None: not offered.
     scraper: PageScraper | None = None
+    # The latest observation, for actions addressing an element by id; None: nothing observed.
+    observed: Observed | None = None
 
     @property
     def page(self) -> Page:

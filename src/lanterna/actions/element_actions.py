@@ -124,7 +124,7 @@ async def run_interaction(ctx: ActionContext, action: _InteractionBase) -> tuple
     timeout = action.timeout or ctx.timeout_ms  # 0 would mean "wait forever" to Playwright
     if isinstance(action, Click) and not action.id and not action.selector:
         return await gestures.click_page(ctx, action), None
-    target = await locate(ctx.session, action, timeout)
+    target = await locate(ctx, action, timeout)
     verb = action.type.replace("_", " ")
     try:
         if isinstance(action, Click):

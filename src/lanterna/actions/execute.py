@@ -11,7 +11,7 @@ from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
 from lanterna.actions.browser_actions import run_browser_action
-from lanterna.actions.context import ActionContext, PageScraper
+from lanterna.actions.context import ActionContext, Observed, PageScraper
 from lanterna.actions.element_actions import run_interaction
 from lanterna.actions.locate import ActionFailed
 from lanterna.browser.errors import first_line
@@ -33,6 +33,7 @@ async def execute(
     settings: Settings | None = None,
     file_roots: Sequence[Path] = (),
     scraper: PageScraper | None = None,
+    observed: Observed | None = None,
 ) -> ExecutionResult:
     """Run ``action`` on the session's active tab.
 
@@ -42,7 +43,8 @@ async def execute(
     Time limits come from ``settings`` or else the session's (``LANTERNA_ACTION_TIMEOUT_MS``,
     ``LANTERNA_NAVIGATION_TIMEOUT_MS``); an action's own ``timeout`` wins for element actions.
     ``upload_file`` takes files only from ``file_roots`` and the session's downloads folder;
-    ``scrape`` runs through ``scraper`` (without one it fails with a message).
+    ``scrape`` runs through ``scraper`` (without one it fails with a message). Element ids are
+    looked up in ``observed``, the latest observation of the session (from ``observe``).
     """
     try:
         parsed = parse_action(action)
@@ -57,6 +59,7 @@ async def execute(
         navigation_timeout_ms=settings.navigation_timeout_ms,
         file_roots=tuple(file_roots),
         scraper=scraper,
+        observed=observed,
     )
     success, message, data = await _run(ctx, parsed)
     session.touch()

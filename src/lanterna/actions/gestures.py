@@ -148,7 +148,7 @@ async def drag(ctx: ActionContext, target: Target, action: Drag, timeout: int) -
             )
         where = action.destination
     else:
-        drop = await locate_element(ctx.session, action.target_id, action.target, timeout)
+        drop = await locate_element(ctx, action.target_id, action.target, timeout)
         if drop.page is not page:
             raise ActionFailed("the drop target is in another tab; drag within one tab")
         end = await aim(drop, None, timeout, force=True)  # the dragged element may cover it

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
+from lanterna.actions.context import ActionContext
 from lanterna.browser.errors import first_line
-from lanterna.browser.session import BrowserSession
 from lanterna.models.actions import _InteractionBase
 from lanterna.models.observation import InteractiveElement
 
@@ -32,24 +32,24 @@ class Target:
     label: str  # for messages: ``B3 (button "Add to cart")`` or ``selector '#buy'``
 
 
-async def locate(session: BrowserSession, action: _InteractionBase, timeout_ms: int) -> Target:
+async def locate(ctx: ActionContext, action: _InteractionBase, timeout_ms: int) -> Target:
     """The single element the action addresses, or ``ActionFailed`` saying what to change."""
-    return await locate_element(session, action.id, action.selector, timeout_ms)
+    return await locate_element(ctx, action.id, action.selector, timeout_ms)
 
 
 async def locate_element(
-    session: BrowserSession, element_id: str | None, selector: str | None, timeout_ms: int
+    ctx: ActionContext, element_id: str | None, selector: str | None, timeout_ms: int
 ) -> Target:
-    """The single element with this observation id, else matching this selector."""
+    """The single element with this id in the latest observation, else matching this selector."""
     if element_id:
-        return await _by_id(session, element_id)
+        return await _by_id(ctx, element_id)
     if not selector:
         raise ActionFailed("no element given: give 'id' (from observe()) or 'selector'")
-    return await _by_selector(session.page, selector, timeout_ms)
+    return await _by_selector(ctx.page, selector, timeout_ms)
 
 
-async def _by_id(session: BrowserSession, element_id: str) -> Target:
-    observation = session.last_observation
+async def _by_id(ctx: ActionContext, element_id: str) -> Target:
+    observation = ctx.observed.observation if ctx.observed is not None else None
     if observation is None:
         raise ActionFailed(
             f"no element with id '{element_id}': nothing has been observed yet; call observe() first "
@@ -61,8 +61,8 @@ async def _by_id(session: BrowserSession, element_id: str) -> Target:
             f"no element with id '{element_id}' in the latest observation; call observe() again — "
             "ids change after each observe"
         )
-    page = session.observed_page
-    if page is None or page.is_closed() or page is not session.page:
+    page = ctx.observed.page if ctx.observed is not None else None
+    if page is None or page.is_closed() or page is not ctx.page:
         raise ActionFailed(
             f"element '{element_id}' belongs to a tab that is no longer active; call observe() again"
         )

@@ -27,6 +27,7 @@ from lanterna.models.agent import AgentOutcome, AgentState, AgentStep, ReasonerS
 from lanterna.models.observation import Observation
 from lanterna.models.time import utc_now
 from lanterna.models.vault import AgentVault
+from lanterna.perception.latest import LatestObservation
 from lanterna.perception.observe import observe
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
 from lanterna.scrape.markdown import scrape_page
@@ -102,8 +103,10 @@ class _Run:
         stop: asyncio.Event,
         file_roots: tuple[Path, ...] = (),
         vault: AgentVault | None = None,
+        latest: LatestObservation | None = None,
     ) -> None:
         self.session = session
+        self.latest = latest if latest is not None else LatestObservation()
         self.guard = VaultGuard(vault) if vault is not None else None
         self.file_roots = file_roots
         self.reasoner = reasoner
@@ -154,7 +157,9 @@ class _Run:
         try:
             async with self.session.lock:
                 runs = self.guard.reveal(action, self.session.page.url) if self.guard else action
-                result = await execute(self.session, runs, file_roots=self.file_roots, scraper=scrape_page)
+                result = await execute(
+                    self.session, runs, file_roots=self.file_roots, scraper=scrape_page, observed=self.latest
+                )
                 if self.guard is not None:  # the step keeps the placeholders, never the secrets
                     result = self.guard.redact(result.model_copy(update={"action": action}))
         except Exception as exc:  # execute reports ordinary failures itself; this is a broken browser
@@ -174,7 +179,9 @@ class _Run:
         for attempt in range(2):
             try:
                 async with self.session.lock:
-                    observation = await observe(self.session, screenshot=self.task.use_vision)
+                    observation = await observe(
+                        self.session, screenshot=self.task.use_vision, latest=self.latest
+                    )
                 return self.guard.redact(observation) if self.guard else observation
             except Exception as exc:
                 self.check_session()
@@ -318,6 +325,7 @@ async def run_agent(
     stop: asyncio.Event,
     file_roots: Sequence[Path] = (),
     vault: AgentVault | None = None,
+    latest: LatestObservation | None = None,
 ) -> AgentOutcome:
     """Run ``task`` in ``session`` until it ends; every step goes to ``on_step`` as it happens.
 
@@ -325,5 +333,7 @@ async def run_agent(
     in an ``AgentOutcome`` with ``success=False`` and an answer that says why. ``upload_file``
     takes files only from ``file_roots`` and the session's downloads folder. With ``vault``, the
     reasoner sees placeholders only and no secret reaches a step or the answer (``vault_guard``).
+    ``latest`` is the session's latest observation, shared with its other callers (a new one if
+    left out).
     """
-    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots), vault).run()
+    return await _Run(session, reasoner, task, on_step, stop, tuple(file_roots), vault, latest).run()

@@ -46,6 +46,7 @@ from lanterna.browser.sandbox import BrowserSandbox, Isolation, detect_isolation
 from lanterna.browser.session import BrowserSession, SessionOptions
 from lanterna.config import Settings, get_settings
 from lanterna.errors import CapacityError, ConflictError, InvalidRequestError
+from lanterna.models.status import CloseReason
 from lanterna.models.time import utc_now
 
 log = logging.getLogger(__name__)
@@ -220,7 +221,7 @@ class BrowserPool:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=60)
         await asyncio.gather(
-            *(self.release(s, "browser pool closed") for s in list(self._sessions.values())),
+            *(self.release(s, CloseReason.pool_closed) for s in list(self._sessions.values())),
             *(self._dispose(b) for b in self._warm),
             return_exceptions=True,
         )
@@ -334,7 +335,7 @@ class BrowserPool:
         except BaseException:
             self._sessions.pop(session_id, None)
             self._entries.pop(session_id, None)
-            session.closed_reason = "could not be prepared"
+            session.closed_reason = CloseReason.not_prepared
             await self._dispose(entry)
             session.released.set()
             raise
@@ -520,7 +521,7 @@ class BrowserPool:
         for session_id in list(entry.sessions):
             session = self._sessions.get(session_id)
             if session is not None and not session.closed:
-                self._expire(session, "the browser exited unexpectedly")
+                self._expire(session, CloseReason.browser_exited)
 
     async def _reset_context(self, entry: _Browser, session: BrowserSession) -> None:
         """Close the session's context and prove nothing of it is left; otherwise retire the browser."""
@@ -561,7 +562,9 @@ class BrowserPool:
             await self._capacity_changed()
             self._refill_needed.set()
 
-    async def release(self, session: BrowserSession, reason: str = "closed", *, wait: bool = True) -> None:
+    async def release(
+        self, session: BrowserSession, reason: str = CloseReason.closed, *, wait: bool = True
+    ) -> None:
         """Close the session: kill its process group and delete its profile (context isolation:
         close its context and prove it gone, or retire the browser). Idempotent.
 
@@ -744,7 +747,7 @@ class BrowserPool:
     def _on_disconnected(self, session: BrowserSession) -> None:
         if session.closed or self._closed:
             return
-        self._expire(session, "the browser exited unexpectedly")
+        self._expire(session, CloseReason.browser_exited)
 
     # ----- background work -------------------------------------------------------------
 
@@ -938,10 +941,10 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _expiry_reason(session: BrowserSession, now: datetime) -> str | None:
+def _expiry_reason(session: BrowserSession, now: datetime) -> CloseReason | None:
     options = session.options
     if options.max_duration_s and (now - session.created_at).total_seconds() >= options.max_duration_s:
-        return "max duration reached"
+        return CloseReason.max_duration
     if options.idle_timeout_s and (now - session.last_active_at).total_seconds() >= options.idle_timeout_s:
-        return "idle timeout"
+        return CloseReason.idle_timeout
     return None

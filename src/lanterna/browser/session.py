@@ -8,7 +8,7 @@ import os
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
@@ -22,9 +22,6 @@ from lanterna.config import Settings, get_settings
 from lanterna.errors import InvalidRequestError
 from lanterna.models.cookies import Cookie
 from lanterna.models.time import utc_now
-
-if TYPE_CHECKING:
-    from lanterna.models.observation import Observation
 
 
 class SessionOptions(BaseModel):
@@ -93,8 +90,6 @@ class BrowserSession:
         # Set once the pool has killed its browser (or closed its context and proven it gone, or
         # retired the browser): release may return before that, off the caller's path.
         self.released = asyncio.Event()
-        self.last_observation: Observation | None = None
-        self.observed_page: Page | None = None  # the tab last_observation was taken of
         self.lock = asyncio.Lock()
         # Awaited by the pool when the session ends, while its browser still runs (e.g. to save
         # its state); each gets BEFORE_RELEASE_TIMEOUT_S, and a failure does not stop the release.

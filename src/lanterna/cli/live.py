@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,10 +13,8 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from lanterna.models.actions import Action
+from lanterna.models.actions import describe_action
 from lanterna.models.agent import AgentStep
-
-MAX_VALUE_CHARS = 60
 
 
 class RunResult(Protocol):
@@ -31,29 +28,6 @@ class RunResult(Protocol):
     def steps(self) -> Sequence[AgentStep]: ...
     @property
     def agent_id(self) -> str: ...
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
-
-
-def describe_action(action: Action) -> str:
-    """``click id="L3"``, ``goto url="http://…"``, ``completion success=true answer="…"``.
-
-    Fields left at their default are omitted: they add noise to a one-line summary.
-    """
-    fields = action.model_dump(mode="json", exclude_none=True)
-    kind = fields.pop("type")
-    model_fields = type(action).model_fields
-    parts = [kind]
-    for key, value in fields.items():
-        field = model_fields.get(key)
-        if field is not None and not field.is_required() and field.default == value:
-            continue
-        parts.append(f'{key}="{_short(value)}"' if isinstance(value, str) else f"{key}={_short(value)}")
-    return " ".join(parts)
 
 
 def format_seconds(seconds: float) -> str:

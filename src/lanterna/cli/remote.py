@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lanterna.cli.console import fail
+from lanterna.models.time import utc_now
 
 if TYPE_CHECKING:
     from lanterna import Client
@@ -43,7 +44,7 @@ def ago(moment: datetime | None) -> str:
     """``12 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``; ``-`` for none."""
     if moment is None:
         return "-"
-    seconds = max(0.0, (datetime.now(UTC) - moment).total_seconds())
+    seconds = max(0.0, (utc_now() - moment).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"

@@ -15,7 +15,7 @@ FIRST_KEY_NAME = "default"
 ENV_KEY_NAME = "LANTERNA_API_KEY"
 
 
-async def _prepare_keys(database_url: str, api_key: str | None) -> str | None:
+async def prepare_keys(database_url: str, api_key: str | None) -> str | None:
     """Migrate the store, register ``api_key`` if it is new, and create a first key if there is none.
 
     Returns the plaintext of a key created now (it cannot be shown again), else ``None``.
@@ -65,7 +65,7 @@ def serve(
     with reported_errors():
         check_cluster_settings(settings)
         find_chromium(settings)  # fail now with what to install, not in the middle of start-up
-        created = asyncio.run(_prepare_keys(settings.resolved_database_url, api_key))
+        created = asyncio.run(prepare_keys(settings.resolved_database_url, api_key))
     if created:
         console.print("[bold]No API key existed; created one.[/] Keep it, it is not shown again:")
         console.print(created)

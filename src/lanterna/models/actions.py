@@ -6,6 +6,7 @@ by ``id`` (from the latest observation) or ``selector`` (any Playwright selector
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -625,6 +626,33 @@ INTERACTION_TYPES = frozenset(
     }
     | {"hover", "drag", "select_text", "type_text"}
 )
+
+
+# Longest value shown in a one-line description of an action.
+DESCRIBED_VALUE_CHARS = 60
+
+
+def describe_action(action: Action) -> str:
+    """``click id="L3"``, ``goto url="http://…"``, ``completion success=true answer="…"``.
+
+    Fields left at their default are omitted: they add noise to a one-line summary.
+    """
+    fields = action.model_dump(mode="json", exclude_none=True)
+    kind = fields.pop("type")
+    model_fields = type(action).model_fields
+    parts = [kind]
+    for key, value in fields.items():
+        field = model_fields.get(key)
+        if field is not None and not field.is_required() and field.default == value:
+            continue
+        parts.append(f'{key}="{_short(value)}"' if isinstance(value, str) else f"{key}={_short(value)}")
+    return " ".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = " ".join(text.split())
+    return text if len(text) <= DESCRIBED_VALUE_CHARS else text[: DESCRIBED_VALUE_CHARS - 1] + "…"
 
 
 def parse_action(data: Action | dict[str, Any]) -> Action:

@@ -32,6 +32,12 @@ ROLE_PREFIX: dict[str, str] = {
 }
 OTHER_PREFIX = "M"
 
+# Roles by what an action does with them: type into, choose in, check.
+TYPED_ROLES = frozenset({"textbox", "searchbox", "spinbutton", "slider"})
+CHOICE_ROLES = frozenset({"combobox", "listbox"})
+VALUE_ROLES = TYPED_ROLES | CHOICE_ROLES  # elements that hold a value
+CHECKABLE_ROLES = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
+
 
 class Viewport(BaseModel):
     scroll_x: int = 0
@@ -74,11 +80,11 @@ class InteractiveElement(BaseModel):
 
     @property
     def action_type(self) -> Literal["click", "fill", "check", "select_dropdown_option"]:
-        if self.role in ("textbox", "searchbox", "spinbutton", "slider"):
+        if self.role in TYPED_ROLES:
             return "fill"
-        if self.role in ("combobox", "listbox"):
+        if self.role in CHOICE_ROLES:
             return "select_dropdown_option"
-        if self.role in ("checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"):
+        if self.role in CHECKABLE_ROLES:
             return "check"
         return "click"
 

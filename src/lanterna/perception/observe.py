@@ -16,6 +16,7 @@ from lanterna.errors import ConflictError, LanternaError
 from lanterna.models.observation import Observation, PageMetadata, TabInfo, Viewport
 from lanterna.models.time import utc_now
 from lanterna.perception.clickables import MARK, MAX_CLICKABLES, PROBE_JS, ClickableIndex, parse_clickables
+from lanterna.perception.latest import LatestObservation
 from lanterna.perception.render import render_nodes
 from lanterna.perception.snapshot import parse_snapshot
 
@@ -37,14 +38,20 @@ _METRICS_JS = """() => {
 
 
 async def observe(
-    session: BrowserSession, *, screenshot: bool = False, full_page: bool = False, probe: bool = True
+    session: BrowserSession,
+    *,
+    screenshot: bool = False,
+    full_page: bool = False,
+    probe: bool = True,
+    latest: LatestObservation | None = None,
 ) -> Observation:
     """Snapshot the active tab: metadata, addressable elements with short ids, and a text view.
 
-    The element ids stay valid until the next ``observe`` of this session; ``execute`` resolves
-    them against ``session.last_observation``. ``probe`` also looks for clickable elements the
-    accessibility tree does not call interactive (one more page script, run alongside the
-    snapshot; it marks them with a ``data-lanterna-click`` attribute); False gives the tree alone.
+    The observation replaces the one in ``latest``; its element ids stay valid until the next
+    ``observe`` of this session, for ``execute`` given the same ``latest``. ``probe`` also looks
+    for clickable elements the accessibility tree does not call interactive (one more page
+    script, run alongside the snapshot; it marks them with a ``data-lanterna-click`` attribute);
+    False gives the tree alone.
     """
     if session.closed:
         raise ConflictError(f"session {session.id} is closed ({session.closed_reason})")
@@ -78,8 +85,8 @@ async def observe(
         started_at=started_at,
         ended_at=utc_now(),
     )
-    session.last_observation = observation
-    session.observed_page = page
+    if latest is not None:
+        latest.remember(observation, page)
     return observation
 
 

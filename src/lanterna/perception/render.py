@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lanterna.models.observation import OTHER_PREFIX, ROLE_PREFIX, InteractiveElement
+from lanterna.models.observation import (
+    CHECKABLE_ROLES,
+    OTHER_PREFIX,
+    ROLE_PREFIX,
+    VALUE_ROLES,
+    InteractiveElement,
+)
 from lanterna.perception.clickables import ClickableIndex
 from lanterna.perception.snapshot import AriaNode
 
@@ -26,8 +32,6 @@ MAX_TEXT = 300  # characters of one text line
 MAX_GROUP = 160  # a text-only subtree up to this size is rendered as one line
 MAX_OPTIONS_SHOWN = 6
 MAX_SHAPES = 30  # ids per drawing: a map with hundreds of regions must not flood the view
-CHECKABLE = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
-VALUE_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton", "slider", "listbox"})
 SKIPPED = frozenset({"separator", "presentation", "none"})
 # Roles that flow within a line of text.
 INLINE = frozenset(
@@ -293,7 +297,7 @@ class _Renderer:
             if role not in VALUE_ROLES:
                 name = _clean(" ".join(parts)) or (_clean(node.text) if node.text else "")
         checked: bool | None = None
-        if role in CHECKABLE:
+        if role in CHECKABLE_ROLES:
             checked = None if node.mixed else bool(node.checked)
         element = InteractiveElement(
             id=element_id,

@@ -20,7 +20,8 @@ from lanterna.reasoners.providers import resolve_endpoint
 MAX_OUTPUT_RETRIES = 2  # re-asks after unusable output
 
 
-def _unknown_ids(decision: Decision, observation: Observation) -> str | None:
+def unknown_ids(decision: Decision, observation: Observation) -> str | None:
+    """What to tell the model when its action names an element id the page does not have; else None."""
     element_id: str | None = getattr(decision.action, "id", None)
     drop_id: str | None = getattr(decision.action, "target_id", None)  # drag's destination
     if drop_id is not None and observation.element(drop_id) is None:
@@ -56,7 +57,7 @@ class LlmReasoner:
             except (ValueError, ValidationError) as exc:
                 problem = describe_error(exc)
             else:
-                unknown = _unknown_ids(decision, input.observation)
+                unknown = unknown_ids(decision, input.observation)
                 if unknown is None:
                     return decision
                 problem = unknown

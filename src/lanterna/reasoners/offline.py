@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from lanterna.models.actions import Action, Click, Completion, Fill, Goto, Scrape
 from lanterna.models.agent import ReasonerState, RelevantInteraction
-from lanterna.models.observation import InteractiveElement, Observation
+from lanterna.models.observation import VALUE_ROLES, InteractiveElement, Observation
 from lanterna.reasoners.base import Decision, ReasonerInput
 from lanterna.reasoners.offline_intent import Intent, parse_intent
 from lanterna.reasoners.offline_login import LOGIN_TASK, login_action
@@ -45,7 +45,6 @@ _LEADS: dict[str, tuple[str, ...]] = {
     "label": ("about", "contact", "products", "details", "specifications", "faq"),
     "add_to_cart": ("products", "shop", "store", "catalog"),
 }
-_INPUT_ROLES = {"textbox", "searchbox", "combobox", "spinbutton", "slider", "listbox"}
 _SUBMIT_NAMES = ("submit", "send", "sign in", "log in", "login", "search", "continue", "save", "register")
 _ADD_BUTTON = re.compile(r"\badd\s+to\s+(?:cart|basket|bag)\b|\bbuy\s+now\b", re.I)
 _SKIP_LINK = re.compile(r"^skip\b|@|^\+?[\d\s().-]{7,}$|^(?:log\s*out|sign\s*out)$", re.I)
@@ -302,7 +301,7 @@ class OfflineReasoner:
         for index, (field, value) in enumerate(intent.fields):
             if index in self._filled:
                 continue
-            element = _named(obs.elements, field, roles=_INPUT_ROLES)
+            element = _named(obs.elements, field, roles=VALUE_ROLES)
             if element is None:
                 return self._finish(obs, False, f"There is no field named {field!r} on {obs.metadata.url}.")
             self._filled.add(index)
@@ -385,7 +384,7 @@ class OfflineReasoner:
 
 
 def _named(
-    elements: list[InteractiveElement], name: str, roles: set[str] | None
+    elements: list[InteractiveElement], name: str, roles: frozenset[str] | None
 ) -> InteractiveElement | None:
     """The element best matching ``name``: exact, then prefix, then containing it (either way)."""
     wanted = name.lower().strip()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from lanterna.models.retention import RetentionPolicy, RetentionReport, past_retention
+from lanterna.models.time import utc_now
 from lanterna.store import Store
 from lanterna.store.records import RecordingRecord, RecordingStatus
 
@@ -26,7 +27,7 @@ async def enforce(
     doomed = past_retention(
         finished,
         policy,
-        now or datetime.now(UTC),
+        now or utc_now(),
         kept_at=_kept_at,
         size=lambda record: record.bytes,
         total=await store.recordings.total_bytes(),  # recordings being made count too

@@ -20,7 +20,8 @@ from lanterna.agent.loop import AgentTask, run_agent, schema_problem
 from lanterna.browser import BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
-from lanterna.models.agent import AgentOutcome, AgentState, AgentStep
+from lanterna.models.agent import AgentEnded, AgentOutcome, AgentRequest, AgentRun, AgentState, AgentStep
+from lanterna.models.paging import Page
 from lanterna.models.time import utc_now
 from lanterna.models.vault import AgentVault
 from lanterna.reasoners.base import Decision, Reasoner, ReasonerInput
@@ -31,7 +32,6 @@ from lanterna.runs.recordings import RecordingService, step_label
 from lanterna.runs.sessions import SHUTDOWN, SessionService
 from lanterna.store import AgentRecord, Store
 from lanterna.store.uploads import uploads_folder
-from lanterna.wire import AgentStartRequest, AgentStatusResponse, AgentStopMessage, Page
 
 log = logging.getLogger(__name__)
 
@@ -153,22 +153,19 @@ class AgentService:
     async def start(
         self,
         tenant: str,
-        request: AgentStartRequest,
+        request: AgentRequest,
         *,
         reasoner: Reasoner | None = None,
         vault: AgentVault | None = None,
-    ) -> AgentStatusResponse:
+    ) -> AgentRun:
         """Start an agent on the tenant's session; it runs in the background.
 
         ``NotFoundError`` for an unknown session, ``ConflictError`` for a closed or busy one,
         ``InvalidRequestError`` for an unusable model or response_format. ``reasoner`` replaces
         the one the model string names (for embedding and tests).
         """
-        problems = request.unsupported()
-        if request.response_format is not None:
-            problems += [p for p in [schema_problem(request.response_format)] if p]
-        if problems:
-            raise InvalidRequestError("; ".join(problems))
+        if request.response_format is not None and (problem := schema_problem(request.response_format)):
+            raise InvalidRequestError(problem)
         browser = await self._sessions.live(tenant, request.session_id)
         model = resolve_model(request.reasoning_model, self._settings)
         if reasoner is None:
@@ -211,26 +208,26 @@ class AgentService:
             use_vision=request.use_vision,
         )
         run.task = asyncio.create_task(self._run(run, reasoner, task, vault), name=f"agent-{agent_id}")
-        return _status_response(record, [])
+        return _run_of(record, [])
 
-    async def status(self, tenant: str, agent_id: str) -> AgentStatusResponse:
+    async def status(self, tenant: str, agent_id: str) -> AgentRun:
         """The agent with every step so far."""
         record = await self._record(tenant, agent_id)
         run = self._runs.get(agent_id)
         steps = list(run.events.steps) if run is not None else await self._store.agents.steps(agent_id)
-        return _status_response(record, steps)
+        return _run_of(record, steps)
 
     async def list(
         self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
-    ) -> Page[AgentStatusResponse]:
+    ) -> Page[AgentRun]:
         """One page of the tenant's agents, newest first (without their steps)."""
         records, total = await self._store.agents.list(
             tenant, only_active=only_active, page=page, page_size=page_size
         )
-        items = [_status_response(r, []) for r in records]
-        return Page[AgentStatusResponse](items=items, page=page, page_size=page_size, total=total)
+        items = [_run_of(r, []) for r in records]
+        return Page[AgentRun](items=items, page=page, page_size=page_size, total=total)
 
-    async def stop(self, tenant: str, agent_id: str) -> AgentStatusResponse:
+    async def stop(self, tenant: str, agent_id: str) -> AgentRun:
         """Stop the agent after its current action and return its final status. Idempotent."""
         await self._record(tenant, agent_id)
         run = self._runs.get(agent_id)
@@ -238,7 +235,7 @@ class AgentService:
             await self._end(run, self.stop_timeout_s)
         return await self.status(tenant, agent_id)
 
-    async def subscribe(self, tenant: str, agent_id: str) -> AsyncIterator[AgentStep | AgentStopMessage]:
+    async def subscribe(self, tenant: str, agent_id: str) -> AsyncIterator[AgentStep | AgentEnded]:
         """Past steps, live steps as they happen, then the stop message with the final status."""
         record = await self._record(tenant, agent_id)
         run = self._runs.get(agent_id)
@@ -246,10 +243,10 @@ class AgentService:
             async for event in run.events.subscribe():
                 yield event
             return
-        status = _status_response(record, await self._store.agents.steps(agent_id))
+        status = _run_of(record, await self._store.agents.steps(agent_id))
         for step in status.steps:
             yield step
-        yield AgentStopMessage(agent=status)
+        yield AgentEnded(agent=status)
 
     async def workflow_code(self, tenant: str, agent_id: str) -> WorkflowCode:
         """The agent's browser actions as a script that replays them on a new session."""
@@ -311,6 +308,7 @@ class AgentService:
                 stop=run.stop,
                 file_roots=(uploads_folder(self._settings.home, run.tenant),),
                 vault=vault,
+                latest=self._sessions.latest_observation(run.session_id),
             )
         except asyncio.CancelledError:
             # Only this service cancels a run, after the stop grace period ran out.
@@ -352,7 +350,6 @@ class AgentService:
     async def _finish(self, run: _Run, outcome: AgentOutcome) -> None:
         closed = run.record.model_copy(
             update={
-                "status": "closed",
                 "state": outcome.state,
                 "success": outcome.success,
                 "answer": outcome.answer,
@@ -369,8 +366,8 @@ class AgentService:
             # Subscribers still get the end; the store is the one to blame in the log.
             log.exception("could not save the end of agent %s", run.agent_id)
             record = closed
-        status = _status_response(record, list(run.events.steps))
-        await run.events.finish(AgentStopMessage(agent=status))
+        status = _run_of(record, list(run.events.steps))
+        await run.events.finish(AgentEnded(agent=status))
 
     async def _end(self, run: _Run, grace_s: float) -> None:
         """Ask the run to stop; interrupt it if the current action outlasts ``grace_s``."""
@@ -405,21 +402,7 @@ def _model_name(model: str) -> str:
     return "scripted" if model.startswith(SCRIPTED_PREFIX) else model
 
 
-def _status_response(record: AgentRecord, steps: list[AgentStep]) -> AgentStatusResponse:
-    return AgentStatusResponse(
-        agent_id=record.id,
-        session_id=record.session_id,
-        status=record.status,
-        state=record.state,
-        task=record.task,
-        url=record.url,
-        created_at=record.created_at,
-        closed_at=record.closed_at,
-        success=record.success,
-        answer=record.answer,
-        steps=steps,
-        replay_start_offset=record.replay_start_offset,
-        replay_stop_offset=record.replay_stop_offset,
-        reasoning_model=record.reasoning_model,
-        max_steps=record.max_steps,
-    )
+def _run_of(record: AgentRecord, steps: list[AgentStep]) -> AgentRun:
+    """The run as reported: its record (every field of the same name) with these steps."""
+    fields = record.model_dump(include=set(AgentRun.model_fields))
+    return AgentRun(**fields, agent_id=record.id, steps=steps)

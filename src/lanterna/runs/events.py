@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from lanterna.models.agent import AgentStep
-from lanterna.wire import AgentStopMessage
+from lanterna.models.agent import AgentEnded, AgentStep
 
 
 class AgentEvents:
@@ -14,7 +13,7 @@ class AgentEvents:
 
     def __init__(self) -> None:
         self.steps: list[AgentStep] = []
-        self.stop_message: AgentStopMessage | None = None
+        self.stop_message: AgentEnded | None = None
         self._changed = asyncio.Condition()
 
     async def publish(self, step: AgentStep) -> None:
@@ -22,13 +21,13 @@ class AgentEvents:
             self.steps.append(step)
             self._changed.notify_all()
 
-    async def finish(self, message: AgentStopMessage) -> None:
+    async def finish(self, message: AgentEnded) -> None:
         async with self._changed:
             self.stop_message = message
             self._changed.notify_all()
 
-    async def subscribe(self) -> AsyncIterator[AgentStep | AgentStopMessage]:
-        """Past steps, then live ones, then the stop message; ends after the stop message."""
+    async def subscribe(self) -> AsyncIterator[AgentStep | AgentEnded]:
+        """Past steps, then live ones, then the end; ends after the end."""
         sent = 0
         while True:
             async with self._changed:

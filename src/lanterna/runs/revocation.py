@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 
+from lanterna.models.status import CloseReason
 from lanterna.runs.agents import AgentService
 from lanterna.runs.connections import ConnectionRegistry
 from lanterna.runs.sessions import SessionService
@@ -27,7 +28,7 @@ from lanterna.store import Store
 
 log = logging.getLogger(__name__)
 
-REVOKED = "API key revoked"
+REVOKED = CloseReason.revoked
 
 
 class RevocationWatcher:

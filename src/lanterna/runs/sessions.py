@@ -9,7 +9,7 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,10 +22,15 @@ from lanterna.browser.flags import chrome_args_problems
 from lanterna.config import Settings
 from lanterna.errors import ConflictError, InvalidRequestError, NotFoundError
 from lanterna.models.actions import Action, ExecutionResult, Scrape
+from lanterna.models.cookies import Cookie
 from lanterna.models.files import FileInfo
 from lanterna.models.observation import Observation
+from lanterna.models.paging import Page
 from lanterna.models.scrape import DataSpace
+from lanterna.models.sessions import SessionInfo, SessionRequest
+from lanterna.models.status import CloseReason, SessionStatus
 from lanterna.models.time import utc_now
+from lanterna.perception.latest import LatestObservation
 from lanterna.perception.observe import observe as observe_page
 from lanterna.reasoners.extraction import LlmExtractor
 from lanterna.reasoners.ranking import LlmRanker, rank_by_keywords
@@ -37,15 +42,6 @@ from lanterna.scrape.markdown import scrape_page
 from lanterna.store import SessionRecord, Store
 from lanterna.store.downloads import DownloadStorage
 from lanterna.store.uploads import list_plain_files, read_plain_file, uploads_folder
-from lanterna.wire import (
-    Cookie,
-    ObserveRequest,
-    Page,
-    ScrapeRequest,
-    SessionResponse,
-    SessionStartRequest,
-    SessionStatus,
-)
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +49,9 @@ log = logging.getLogger(__name__)
 # when the server closes it (stop, shutdown); after, when the pool expired it or it died.
 CloseListener = Callable[[str, str], Awaitable[None]]
 
-STOPPED = "stopped"
-SHUTDOWN = "server shut down"
-EXPIRY_REASONS = frozenset({"idle timeout", "max duration reached"})
+STOPPED = CloseReason.stopped
+SHUTDOWN = CloseReason.shutdown
+EXPIRED = frozenset(r for r in CloseReason if r.expired)
 
 
 @dataclass
@@ -63,6 +59,8 @@ class _Live:
     tenant: str
     browser: BrowserSession
     screenshot_type: str = "last_action"  # what observe's screenshot shows (notte's session option)
+    # What element ids of actions (the API's and its agents') are looked up in.
+    latest: LatestObservation = field(default_factory=LatestObservation)
 
 
 @dataclass(frozen=True)
@@ -134,9 +132,9 @@ class SessionService:
 
     # ----- lifecycle ---------------------------------------------------------------------
 
-    async def start(self, tenant: str, request: SessionStartRequest) -> SessionResponse:
+    async def start(self, tenant: str, request: SessionRequest) -> SessionInfo:
         """Acquire a browser for a new session and persist it."""
-        problems = request.unsupported() + chrome_args_problems(request.chrome_args)
+        problems = request.problems() + chrome_args_problems(request.chrome_args)
         if problems:
             raise InvalidRequestError("unsupported session options: " + "; ".join(problems))
         options = SessionOptions(
@@ -162,7 +160,7 @@ class SessionService:
             except BaseException:
                 browser.before_release.clear()  # nothing of this session is saved into the profile
                 self.profiles.detach(tenant, profile, session_id)
-                await self._pool.release(browser, "could not load its profile")
+                await self._pool.release(browser, CloseReason.profile_not_loaded)
                 raise
         now = utc_now()
         record = SessionRecord(
@@ -176,27 +174,27 @@ class SessionService:
         try:
             await self._store.sessions.create(record)
         except BaseException:
-            await self._pool.release(browser, "could not be saved")
+            await self._pool.release(browser, CloseReason.not_saved)
             raise
         self._live[session_id] = _Live(tenant, browser, request.screenshot_type)
         if self.recordings is not None:
             await self.recordings.begin(tenant, session_id, browser, enabled=request.recording)
-        return self._response(record, browser)
+        return self._info(record, browser)
 
-    async def get(self, tenant: str, session_id: str) -> SessionResponse:
+    async def get(self, tenant: str, session_id: str) -> SessionInfo:
         record = await self._record(tenant, session_id)
-        return self._response(record, self._browser(tenant, session_id))
+        return self._info(record, self._browser(tenant, session_id))
 
     async def list(
         self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
-    ) -> Page[SessionResponse]:
+    ) -> Page[SessionInfo]:
         records, total = await self._store.sessions.list(
             tenant, only_active=only_active, page=page, page_size=page_size
         )
-        items = [self._response(r, self._browser(tenant, r.id)) for r in records]
-        return Page[SessionResponse](items=items, page=page, page_size=page_size, total=total)
+        items = [self._info(r, self._browser(tenant, r.id)) for r in records]
+        return Page[SessionInfo](items=items, page=page, page_size=page_size, total=total)
 
-    async def stop(self, tenant: str, session_id: str) -> SessionResponse:
+    async def stop(self, tenant: str, session_id: str) -> SessionInfo:
         """Close the session. Idempotent: the answer's status is ``closed`` whatever ended it first."""
         record = await self._record(tenant, session_id)
         live = self._live.get(session_id)
@@ -207,19 +205,19 @@ class SessionService:
                 await self._store.sessions.update(
                     session_id,
                     status="closed",
-                    error="its browser is no longer running",
+                    error=CloseReason.browser_gone,
                     closed_at=utc_now(),
                     only_if_active=True,
                 )
                 or record
             )
-        response = self._response(record, None)
+        info = self._info(record, None)
         # The session is closed now, whatever closed it first; the stored status keeps the cause.
-        return response.model_copy(update={"status": "closed"})
+        return info.model_copy(update={"status": "closed"})
 
     async def expired(self, browser: BrowserSession, reason: str) -> None:
         """The pool released ``browser`` (idle timeout, max duration, or the browser died)."""
-        status: SessionStatus = "timed_out" if reason in EXPIRY_REASONS else "error"
+        status: SessionStatus = "timed_out" if reason in EXPIRED else "error"
         await self._close(browser, status, reason, release=False)
 
     async def close_all(self, reason: str = SHUTDOWN, *, tenant: str | None = None) -> None:
@@ -322,7 +320,7 @@ class SessionService:
             return browser
         record = await self._record(tenant, session_id)
         if record.status == "active":
-            raise _conflict(session_id, "its browser is no longer running")
+            raise _conflict(session_id, CloseReason.browser_gone)
         raise _conflict(session_id, closed_reason(record))
 
     @contextlib.asynccontextmanager
@@ -342,28 +340,38 @@ class SessionService:
             finally:
                 browser.touch()
 
-    async def observe(self, tenant: str, session_id: str, request: ObserveRequest) -> Observation:
-        """The page with its actions: ranked by ``instructions``, at most ``max_nb_actions``.
+    async def observe(
+        self,
+        tenant: str,
+        session_id: str,
+        *,
+        max_elements: int = 100,
+        instructions: str | None = None,
+        screenshot: bool | None = None,
+    ) -> Observation:
+        """The page with its actions: ranked by ``instructions``, at most ``max_elements``.
 
         Without an explicit ``screenshot`` the session's ``screenshot_type`` decides: ``full``
         captures the whole page, the others the viewport (notte's clients always expect one).
         """
         live = self._live.get(session_id)
         screenshot_type = live.screenshot_type if live is not None else "last_action"
-        screenshot = True if request.screenshot is None else request.screenshot
         async with self.using(tenant, session_id) as browser:
             observation = await observe_page(
-                browser, screenshot=screenshot, full_page=screenshot_type == "full"
+                browser,
+                screenshot=screenshot is not False,
+                full_page=screenshot_type == "full",
+                latest=self.latest_observation(session_id),
             )
         elements = observation.elements
-        if request.instructions:
+        if instructions:
             model = resolve_model(None, self._settings)
             if "/" in model:
-                elements = await LlmRanker(model, self._settings).rank(elements, request.instructions)
+                elements = await LlmRanker(model, self._settings).rank(elements, instructions)
             else:
-                elements = rank_by_keywords(elements, request.instructions)
+                elements = rank_by_keywords(elements, instructions)
         # The session keeps every element addressable; only the answer is cut.
-        return observation.model_copy(update={"elements": elements[: request.max_nb_actions]})
+        return observation.model_copy(update={"elements": elements[:max_elements]})
 
     async def execute(self, tenant: str, session_id: str, action: Action) -> ExecutionResult:
         """Run one action and persist its result (which advances the session's offset)."""
@@ -373,14 +381,19 @@ class SessionService:
                 await self.recordings.settle(session_id)
             extractor = self._extractor(action) if isinstance(action, Scrape) else None
             scraper = functools.partial(scrape_page, extractor=extractor)
-            result = await execute_action(browser, action, file_roots=(uploads,), scraper=scraper)
+            result = await execute_action(
+                browser,
+                action,
+                file_roots=(uploads,),
+                scraper=scraper,
+                observed=self.latest_observation(session_id),
+            )
             if self.recordings is not None:
                 self.recordings.screenshot(session_id, FrameKind.action)
             await self._store.sessions.add_action(session_id, result)
         return result
 
-    async def scrape(self, tenant: str, session_id: str, request: ScrapeRequest) -> DataSpace:
-        scrape = Scrape(**request.model_dump(exclude={"use_link_placeholders"}))
+    async def scrape(self, tenant: str, session_id: str, scrape: Scrape) -> DataSpace:
         extractor = self._extractor(scrape)
         async with self.using(tenant, session_id) as browser:
             return await scrape_page(browser.page, scrape, extractor)
@@ -391,6 +404,11 @@ class SessionService:
         if (scrape.instructions or scrape.response_format) and "/" in model:
             return LlmExtractor(model, self._settings)
         return None
+
+    def latest_observation(self, session_id: str) -> LatestObservation | None:
+        """The live session's latest observation, shared by its page calls and its agents."""
+        live = self._live.get(session_id)
+        return live.latest if live is not None else None
 
     async def offset(self, tenant: str, session_id: str) -> int:
         return (await self._record(tenant, session_id)).offset
@@ -460,12 +478,12 @@ class SessionService:
         return record
 
     @staticmethod
-    def _response(record: SessionRecord, browser: BrowserSession | None) -> SessionResponse:
-        options = SessionStartRequest.model_validate(record.options)
+    def _info(record: SessionRecord, browser: BrowserSession | None) -> SessionInfo:
+        options = SessionRequest.model_validate(record.options)
         last_accessed = record.last_accessed_at
         if browser is not None:
             last_accessed = max(last_accessed, browser.last_active_at)
-        return SessionResponse(
+        return SessionInfo(
             session_id=record.id,
             status=record.status,
             idle_timeout_minutes=options.idle_timeout_minutes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lanterna.errors import LanternaError
-from lanterna.models.actions import Action, ExecutionResult
+from lanterna.models.actions import ExecutionResult, describe_action
 from lanterna.models.agent import AgentState, AgentStep
 from lanterna.models.scrape import StructuredData
 from lanterna.wire import AgentStatusResponse
@@ -48,21 +48,6 @@ class ActionFailedError(LanternaError):
     def __init__(self, result: ExecutionResult) -> None:
         super().__init__(f"{describe_action(result.action)} failed: {result.message}")
         self.result = result
-
-
-def describe_action(action: Action) -> str:
-    """A short human description of an action, e.g. ``click #add-to-cart``."""
-    parts: list[str] = [action.type]
-    for name in ("id", "selector", "url", "key", "tab_index", "time_ms"):
-        value = getattr(action, name, None)
-        if value is not None:
-            parts.append(str(value))
-    value = getattr(action, "value", None)
-    if value is not None and action.type != "form_fill":
-        parts.append(f"= {value!r}")
-    if action.type == "completion":
-        parts = [f"completion success={getattr(action, 'success', None)}: {getattr(action, 'answer', '')}"]
-    return " ".join(parts)
 
 
 def format_step(number: int, step: AgentStep) -> str:

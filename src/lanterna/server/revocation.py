@@ -16,7 +16,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from lanterna.server.auth import runtime_of
-from lanterna.server.errors import error_response
+from lanterna.server.errors import refuse_websocket
 
 # 4000 + the HTTP status, as for refused handshakes: the key is no longer valid.
 REVOKED_CLOSE_CODE = 4401
@@ -44,9 +44,7 @@ async def serve_until_revoked(
 async def _close(websocket: WebSocket, reason: str) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         state = websocket.application_state
-        if state == WebSocketState.CONNECTING and "websocket.http.response" in websocket.scope.get(
-            "extensions", {}
-        ):  # revoked before the handshake was answered
-            await websocket.send_denial_response(error_response(401, reason))
+        if state == WebSocketState.CONNECTING:  # revoked before the handshake was answered
+            await refuse_websocket(websocket, 401, reason)
         elif state != WebSocketState.DISCONNECTED:
             await websocket.close(code=REVOKED_CLOSE_CODE, reason=reason)

@@ -33,7 +33,7 @@ from lanterna.runs.placement import RayPlacement
 from lanterna.server.auth import authenticate, runtime_of
 from lanterna.server.errors import error_response, refuse_websocket
 from lanterna.server.host import host_handle
-from lanterna.wire import AgentStopMessage
+from lanterna.wire import AgentStatusResponse, AgentStopMessage
 
 log = logging.getLogger(__name__)
 
@@ -261,16 +261,17 @@ async def _send_agent_ending(websocket: WebSocket, scope: Scope, already_sent: i
         tenant = await authenticate(websocket)
         deadline = time.monotonic() + _ENDING_WAIT_S
         status = await runtime.agents.status(tenant, match["id"])
-        while status.status == "active" and time.monotonic() < deadline:
+        while status.state.status == "active" and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
             status = await runtime.agents.status(tenant, match["id"])
     except LanternaError:
         return False
-    if status.status == "active":
+    if status.state.status == "active":
         return False
     for step in status.steps[already_sent:]:
         await websocket.send_text(step.model_dump_json())
-    await websocket.send_text(AgentStopMessage(agent=status).model_dump_json())
+    ending = AgentStopMessage(agent=AgentStatusResponse.of(status))
+    await websocket.send_text(ending.model_dump_json())
     return True
 
 

@@ -98,7 +98,7 @@ class AgentRepository:
                 update(AgentRow)
                 .where(AgentRow.id == agent_id, AgentRow.status == "active")
                 .values(
-                    status="closed",
+                    status=state.status,  # the column (indexed for listings) follows the state
                     state=state.value,
                     success=success,
                     answer=answer,
@@ -135,7 +135,7 @@ class AgentRepository:
                 update(AgentRow)
                 .where(AgentRow.status == "active")
                 .values(
-                    status="closed",
+                    status=AgentState.failed.status,
                     state=AgentState.failed.value,
                     success=False,
                     answer=answer,

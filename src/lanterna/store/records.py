@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from lanterna.models.agent import AgentState
 from lanterna.models.status import AgentStatusValue, SessionStatus
@@ -39,7 +39,6 @@ class AgentRecord(BaseModel):
     max_steps: int
     use_vision: bool = False
     response_format: dict[str, Any] | None = None
-    status: AgentStatusValue = "active"
     state: AgentState = AgentState.running
     success: bool | None = None
     answer: str | None = None
@@ -47,6 +46,11 @@ class AgentRecord(BaseModel):
     closed_at: UtcDateTime | None = None
     replay_start_offset: int = 0
     replay_stop_offset: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]  # stored too: listings filter on it
+    @property
+    def status(self) -> AgentStatusValue:
+        return self.state.status
 
 
 class RecordingStatus(StrEnum):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, WebSocket
 
-from fastapi import APIRouter, Query, WebSocket
-
-from lanterna.errors import LanternaError
+from lanterna.errors import InvalidRequestError, LanternaError
+from lanterna.models.agent import AgentEnded
 from lanterna.runs.agents import AgentService, WorkflowCode
 from lanterna.server.auth import CurrentRuntime, Tenant, authenticate, runtime_of
 from lanterna.server.errors import refuse_websocket
 from lanterna.server.revocation import serve_until_revoked
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.server.streams import serve_until_either_ends
-from lanterna.wire import MAX_PAGE, MAX_PAGE_SIZE, AgentStartRequest, AgentStatusResponse, ErrorBody, Page
+from lanterna.wire import (
+    AgentStartRequest,
+    AgentStatusResponse,
+    AgentStopMessage,
+    ErrorBody,
+    Page,
+)
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key"},
@@ -34,7 +40,9 @@ async def start_agent(
     """Start an agent on one of your sessions. It runs in the background: follow it with
     ``GET /agents/{id}`` or the WebSocket ``/agents/{id}/debug/logs``."""
     vault = await runtime.vaults.for_agent(tenant, request.vault_id) if request.vault_id else None
-    return await runtime.agents.start(tenant, request, vault=vault)
+    if problems := request.unsupported():
+        raise InvalidRequestError("; ".join(problems))
+    return AgentStatusResponse.of(await runtime.agents.start(tenant, request.agent_request(), vault=vault))
 
 
 @router.get("", response_model=Page[AgentStatusResponse])
@@ -43,24 +51,25 @@ async def list_agents(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[AgentStatusResponse]:
     """Your agents, newest first, without their steps (``GET /agents/{id}`` has them)."""
-    return await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)
+    listed = await runtime.agents.list(tenant, only_active=only_active, page=page, page_size=page_size)
+    return listed.map(AgentStatusResponse.of)
 
 
 @router.get("/{agent_id}", response_model=AgentStatusResponse)
 async def get_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> AgentStatusResponse:
     """The agent with its steps so far; ``success`` and ``answer`` are null until it is closed."""
-    return await runtime.agents.status(tenant, agent_id)
+    return AgentStatusResponse.of(await runtime.agents.status(tenant, agent_id))
 
 
 @router.delete("/{agent_id}/stop", response_model=AgentStatusResponse)
 async def stop_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> AgentStatusResponse:
     """Stop the agent once its current action has finished; answers with its final status.
     Stopping a finished agent returns its status unchanged."""
-    return await runtime.agents.stop(tenant, agent_id)
+    return AgentStatusResponse.of(await runtime.agents.stop(tenant, agent_id))
 
 
 @router.get("/{agent_id}/workflow/code", response_model=WorkflowCode)
@@ -71,7 +80,12 @@ async def workflow_code(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) 
 
 async def _send_events(websocket: WebSocket, agents: AgentService, tenant: str, agent_id: str) -> None:
     async for event in agents.subscribe(tenant, agent_id):
-        await websocket.send_text(event.model_dump_json())
+        if isinstance(event, AgentEnded):
+            await websocket.send_text(
+                AgentStopMessage(agent=AgentStatusResponse.of(event.agent)).model_dump_json()
+            )
+        else:
+            await websocket.send_text(event.model_dump_json())
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

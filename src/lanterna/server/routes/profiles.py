@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from lanterna.server.auth import CurrentRuntime, Tenant
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.wire import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     ErrorBody,
     Page,
     ProfileCreateRequest,
@@ -41,8 +40,8 @@ async def list_profiles(
     runtime: CurrentRuntime,
     tenant: Tenant,
     name: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[ProfileResponse]:
     """Your profiles, newest first; ``name`` keeps those of that name."""
     profiles, total = await runtime.profiles.list(tenant, name=name, page=page, page_size=page_size)

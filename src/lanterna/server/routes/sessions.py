@@ -7,15 +7,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query, Request
 
-from lanterna.errors import NotFoundError
+from lanterna.errors import InvalidRequestError, NotFoundError
 from lanterna.models.actions import Action, ExecutionResult
 from lanterna.models.observation import Observation, TabInfo
 from lanterna.models.scrape import DataSpace
 from lanterna.runs.sessions import TabTarget
 from lanterna.server.auth import CurrentRuntime, Tenant, presented_key
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.wire import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     CookiesBody,
     CookiesSetResponse,
     DebugResponse,
@@ -49,7 +48,10 @@ async def start_session(
     runtime: CurrentRuntime, tenant: Tenant, request: Annotated[SessionStartRequest | None, Body()] = None
 ) -> SessionResponse:
     """Start a browser session. Unknown or unsupported options are refused with a 422 naming them."""
-    return await runtime.sessions.start(tenant, request or SessionStartRequest())
+    request = request or SessionStartRequest()
+    if problems := request.unsupported():
+        raise InvalidRequestError("unsupported session options: " + "; ".join(problems))
+    return SessionResponse.of(await runtime.sessions.start(tenant, request.session_request()))
 
 
 @router.get("", response_model=Page[SessionResponse])
@@ -58,24 +60,25 @@ async def list_sessions(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = False,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[SessionResponse]:
     """Your sessions, newest first."""
-    return await runtime.sessions.list(tenant, only_active=only_active, page=page, page_size=page_size)
+    listed = await runtime.sessions.list(tenant, only_active=only_active, page=page, page_size=page_size)
+    return listed.map(SessionResponse.of)
 
 
 @router.get("/{session_id}", response_model=SessionResponse)
 async def get_session(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> SessionResponse:
     """One session: its status, options, times, and ``error`` once it ended for a reason."""
-    return await runtime.sessions.get(tenant, session_id)
+    return SessionResponse.of(await runtime.sessions.get(tenant, session_id))
 
 
 @router.delete("/{session_id}/stop", response_model=SessionResponse)
 async def stop_session(session_id: str, runtime: CurrentRuntime, tenant: Tenant) -> SessionResponse:
     """Close the session and its browser. Idempotent: the answer's status is always ``closed``;
     ``error`` tells what closed it when it was not this call (e.g. ``idle timeout``)."""
-    return await runtime.sessions.stop(tenant, session_id)
+    return SessionResponse.of(await runtime.sessions.stop(tenant, session_id))
 
 
 @router.get("/{session_id}/offset", response_model=OffsetResponse)
@@ -178,7 +181,14 @@ async def observe(
     """The page as an agent sees it: metadata, interactive elements with ids, and a text rendering.
     ``instructions`` puts the most relevant elements first, ``max_nb_actions`` caps them, and a
     screenshot comes as the session's ``screenshot_type`` says (``"screenshot": false`` for none)."""
-    return await runtime.sessions.observe(tenant, session_id, request or ObserveRequest())
+    request = request or ObserveRequest()
+    return await runtime.sessions.observe(
+        tenant,
+        session_id,
+        max_elements=request.max_nb_actions,
+        instructions=request.instructions,
+        screenshot=request.screenshot,
+    )
 
 
 @router.post("/{session_id}/page/execute", response_model=ExecutionResult, responses=_CLOSED)
@@ -202,4 +212,4 @@ async def scrape(
     repaired and checked against the schema, re-asked once), or offline from the page's labelled values,
     definition lists, tables, lists, emails, phones and prices; fields it cannot find are named in
     ``error`` and ``success`` is true only when every required field was filled."""
-    return await runtime.sessions.scrape(tenant, session_id, request or ScrapeRequest())
+    return await runtime.sessions.scrape(tenant, session_id, (request or ScrapeRequest()).scrape_action())

@@ -13,9 +13,8 @@ from fastapi import APIRouter, Query
 from lanterna.models.actions import Url
 from lanterna.models.vault import VaultInfo
 from lanterna.server.auth import CurrentRuntime, Tenant
+from lanterna.server.routes.listing import PageNumber, PageSize
 from lanterna.wire import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     ErrorBody,
     Page,
     VaultCardRequest,
@@ -51,8 +50,8 @@ async def list_vaults(
     runtime: CurrentRuntime,
     tenant: Tenant,
     only_active: bool = True,  # sent by notte's client; every vault is active
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
 ) -> Page[VaultInfo]:
     """Your vaults, newest first."""
     items = await runtime.vaults.list(tenant, page, page_size)

@@ -6,10 +6,8 @@ import re
 
 import pytest
 
-from lanterna.actions.execute import execute
 from lanterna.browser import BrowserSession
-from lanterna.perception.observe import observe
-from tests.fixtures.engine import BENCH_PAGES_DIR, StaticSite
+from tests.fixtures.engine import BENCH_PAGES_DIR, StaticSite, execute_observed, observe_latest
 
 pytestmark = pytest.mark.benchpages
 
@@ -38,7 +36,7 @@ async def test_observe_finds_every_interactive_element(
 ) -> None:
     await tab.page.goto(bench_site.page(name), wait_until="load")
     raw = await tab.page.aria_snapshot(mode="ai")
-    obs = await observe(tab)
+    obs = await observe_latest(tab)
     found = {(e.role, e.name) for e in obs.elements}
     for expected in EXPECTED[name]:
         assert expected in found, f"{expected} missing from {name}"
@@ -53,12 +51,12 @@ async def test_observe_finds_every_interactive_element(
 
 async def test_act_on_a_saved_page_by_id(tab: BrowserSession, bench_site: StaticSite) -> None:
     await tab.page.goto(bench_site.page("github_signin.html"), wait_until="load")
-    obs = await observe(tab)
+    obs = await observe_latest(tab)
     login = next(e for e in obs.elements if e.name == "Username or email address")
-    result = await execute(tab, {"type": "fill", "id": login.id, "value": "octocat"})
+    result = await execute_observed(tab, {"type": "fill", "id": login.id, "value": "octocat"})
     assert result.success, result.message
     assert await tab.page.get_by_label("Username or email address").input_value() == "octocat"
-    again = await observe(tab)
+    again = await observe_latest(tab)
     assert f'[{login.id}] textbox "Username or email address" value="octocat"' in again.text
 
 
@@ -70,8 +68,8 @@ async def test_every_saved_page_keeps_its_elements_within_the_budget(
     for path in sorted(BENCH_PAGES_DIR.glob("*.html")):
         await tab.page.goto(bench_site.page(path.name), wait_until="load")
         raw = await tab.page.aria_snapshot(mode="ai")
-        tree = await observe(tab, probe=False)
-        obs = await observe(tab)
+        tree = await observe_latest(tab, probe=False)
+        obs = await observe_latest(tab)
         raw_refs = {ref for _, ref in RAW_INTERACTIVE.findall(raw)}
         assert raw_refs <= {e.ref for e in obs.elements}, path.name
         assert len(tree.elements) <= len(obs.elements) <= len(tree.elements) + 10, path.name

@@ -221,7 +221,7 @@ def test_the_llm_reasoner_refuses_an_unknown_drop_target_id() -> None:
     from lanterna.models.agent import ReasonerState
     from lanterna.models.observation import InteractiveElement, Observation, PageMetadata
     from lanterna.reasoners.base import Decision
-    from lanterna.reasoners.llm import _unknown_ids
+    from lanterna.reasoners.llm import unknown_ids
 
     now = datetime.now(UTC)
     observation = Observation(
@@ -231,6 +231,6 @@ def test_the_llm_reasoner_refuses_an_unknown_drop_target_id() -> None:
         ended_at=now,
     )
     unknown = Decision(state=ReasonerState(), action=Drag(id="M1", target_id="M9"))
-    assert "'M9'" in (_unknown_ids(unknown, observation) or "")
+    assert "'M9'" in (unknown_ids(unknown, observation) or "")
     known = Decision(state=ReasonerState(), action=Drag(id="M1", target_id="M1"))
-    assert _unknown_ids(known, observation) is None
+    assert unknown_ids(known, observation) is None

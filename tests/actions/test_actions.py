@@ -7,17 +7,15 @@ from typing import Any
 
 import pytest
 
-from lanterna.actions.execute import execute
 from lanterna.browser import BrowserSession
 from lanterna.errors import InvalidRequestError
 from lanterna.models.actions import ExecutionResult
-from lanterna.perception.observe import observe
 from lanterna.scrape.markdown import scrape_page
-from tests.fixtures.engine import PAGES_DIR, StaticSite
+from tests.fixtures.engine import PAGES_DIR, StaticSite, execute_observed, latest_of, observe_latest
 
 
 async def run(session: BrowserSession, **action: Any) -> ExecutionResult:
-    result = await execute(session, action, scraper=scrape_page)
+    result = await execute_observed(session, action, scraper=scrape_page)
     assert result.started_at.tzinfo is not None and result.ended_at >= result.started_at
     return result
 
@@ -32,12 +30,12 @@ async def open_page(session: BrowserSession, site: StaticSite, name: str) -> Non
 
 
 def element_id(session: BrowserSession, role: str, name: str) -> str:
-    assert session.last_observation is not None
-    for e in session.last_observation.elements:
+    assert latest_of(session).observation is not None
+    for e in latest_of(session).observation.elements:
         if e.role == role and e.name == name:
             return e.id
     raise AssertionError(
-        f"no {role} {name!r} in {[(e.role, e.name) for e in session.last_observation.elements]}"
+        f"no {role} {name!r} in {[(e.role, e.name) for e in latest_of(session).observation.elements]}"
     )
 
 
@@ -143,9 +141,9 @@ async def test_wait(tab: BrowserSession) -> None:
 
 async def test_an_invalid_action_is_refused_with_what_to_change(tab: BrowserSession) -> None:
     with pytest.raises(InvalidRequestError, match="time_ms"):
-        await execute(tab, {"type": "wait", "time_ms": 999_999})
+        await execute_observed(tab, {"type": "wait", "time_ms": 999_999})
     with pytest.raises(InvalidRequestError, match="needs an element"):
-        await execute(tab, {"type": "click"})
+        await execute_observed(tab, {"type": "click"})
 
 
 async def test_press_key_reaches_the_focused_element(tab: BrowserSession, static_site: StaticSite) -> None:
@@ -182,7 +180,7 @@ async def test_scroll_up_at_the_top_says_so(tab: BrowserSession, static_site: St
 async def test_click_by_id_submits_the_form(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "form.html")
     await tab.page.fill("#name", "Ada")
-    await observe(tab)
+    await observe_latest(tab)
     result = await run(tab, type="click", id=element_id(tab, "button", "Create account"))
     assert result.success, result.message
     assert await text_of(tab, "#result") == "Welcome, Ada (free)"
@@ -199,7 +197,7 @@ async def test_click_on_a_new_tab_link_follows_the_new_tab(
     tab: BrowserSession, static_site: StaticSite
 ) -> None:
     await open_page(tab, static_site, "links.html")
-    await observe(tab)
+    await observe_latest(tab)
     result = await run(tab, type="click", id=element_id(tab, "link", "Open the help in a new tab"))
     assert result.success and "new tab" in result.message
     assert len(tab.tabs) == 2 and tab.page is tab.tabs[1]
@@ -221,7 +219,7 @@ async def test_click_an_unknown_id_says_to_observe_again(
     await open_page(tab, static_site, "form.html")
     result = await run(tab, type="click", id="B99")
     assert not result.success and "observe() first" in result.message
-    await observe(tab)
+    await observe_latest(tab)
     result = await run(tab, type="click", id="B99")
     assert not result.success
     assert result.message == (
@@ -232,7 +230,7 @@ async def test_click_an_unknown_id_says_to_observe_again(
 
 async def test_a_stale_id_after_navigation_fails(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "form.html")
-    await observe(tab)
+    await observe_latest(tab)
     submit = element_id(tab, "button", "Create account")
     await open_page(tab, static_site, "tab.html")
     result = await run(tab, type="click", id=submit)
@@ -261,7 +259,7 @@ async def test_click_a_hidden_button_fails(tab: BrowserSession, static_site: Sta
 
 async def test_fill_by_id_and_press_enter(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "form.html")
-    await observe(tab)
+    await observe_latest(tab)
     result = await run(
         tab, type="fill", id=element_id(tab, "textbox", "Full name"), value="Grace", press_enter=True
     )
@@ -291,7 +289,7 @@ async def test_fill_a_button_fails(tab: BrowserSession, static_site: StaticSite)
 
 async def test_check_and_uncheck(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "form.html")
-    await observe(tab)
+    await observe_latest(tab)
     on = await run(tab, type="check", id=element_id(tab, "checkbox", "Send me the newsletter"), value=True)
     assert on.success and await tab.page.is_checked("#newsletter")
     off = await run(tab, type="check", selector="#terms", value=False)
@@ -312,7 +310,7 @@ async def test_check_wrong_elements_fails(tab: BrowserSession, static_site: Stat
 
 async def test_select_a_native_option_by_label_or_value(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "dropdown.html")
-    await observe(tab)
+    await observe_latest(tab)
     size = element_id(tab, "combobox", "Size")
     by_label = await run(tab, type="select_dropdown_option", id=size, value="Large")
     assert by_label.success and await text_of(tab, "#size-out") == "size: l"
@@ -331,7 +329,7 @@ async def test_select_a_missing_option_lists_the_options(
 
 async def test_select_in_an_aria_combobox(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "dropdown.html")
-    await observe(tab)
+    await observe_latest(tab)
     fruit = element_id(tab, "combobox", "Fruit")
     result = await run(tab, type="select_dropdown_option", id=fruit, value="Banana")
     assert result.success, result.message
@@ -344,12 +342,12 @@ async def test_select_in_an_aria_combobox(tab: BrowserSession, static_site: Stat
 async def test_upload_a_file(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "upload.html")
     files = [PAGES_DIR / "files"]  # as the tenant's uploads folder
-    direct = await execute(
+    direct = await execute_observed(
         tab, {"type": "upload_file", "selector": "#doc", "file_path": "report.csv"}, file_roots=files
     )
     assert direct.success and await text_of(tab, "#upload-out") == "doc: report.csv"
-    await observe(tab)
-    chooser = await execute(
+    await observe_latest(tab)
+    chooser = await execute_observed(
         tab,
         {"type": "upload_file", "id": element_id(tab, "button", "Choose a photo"), "file_path": "report.csv"},
         file_roots=files,
@@ -368,7 +366,7 @@ async def test_upload_fails_for_a_missing_file_or_a_non_file_element(
         tab, type="upload_file", selector="#doc", file_path=str(PAGES_DIR / "files" / "report.csv")
     )
     assert not host_path.success and "POST /storage/uploads/{name}" in host_path.message
-    heading = await execute(
+    heading = await execute_observed(
         tab,
         {"type": "upload_file", "selector": "h1", "file_path": "report.csv", "timeout": 500},
         file_roots=[PAGES_DIR / "files"],
@@ -394,7 +392,7 @@ async def test_download_from_a_plain_link_fails(tab: BrowserSession, static_site
 async def test_elements_inside_an_iframe(tab: BrowserSession, static_site: StaticSite) -> None:
     await open_page(tab, static_site, "iframe.html")
     await tab.page.frame_locator("iframe").locator("#q").wait_for()
-    await observe(tab)
+    await observe_latest(tab)
     search = element_id(tab, "searchbox", "Search the inner page")
     filled = await run(tab, type="fill", id=search, value="lamps")
     clicked = await run(tab, type="click", id=element_id(tab, "button", "Inner button"))
