@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from lanterna.agent.loop import AgentTask, run_agent, schema_problem
 from lanterna.browser import BrowserSession
@@ -128,6 +129,44 @@ class _Settling:
         return decision
 
 
+class FinishedAnswers:
+    """Serialised status answers of closed agents, least recently used forgotten first, within
+    a byte budget. An answer is only given to the tenant that owns the agent."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_answers: int = 4096) -> None:
+        self._max_bytes = max_bytes
+        self._max_answers = max_answers
+        self._bytes = 0
+        self._answers: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # agent id -> (tenant, body)
+
+    def get(self, tenant: str, agent_id: str) -> bytes | None:
+        entry = self._answers.get(agent_id)
+        if entry is None or entry[0] != tenant:
+            return None
+        self._answers.move_to_end(agent_id)
+        return entry[1]
+
+    def put(self, tenant: str, agent_id: str, body: bytes) -> None:
+        if len(body) > self._max_bytes // 8:  # one huge answer must not push out all the others
+            return
+        old = self._answers.pop(agent_id, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        self._answers[agent_id] = (tenant, body)
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes or len(self._answers) > self._max_answers:
+            _, (_, dropped) = self._answers.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
+def status_json(status: AgentStatusResponse) -> bytes:
+    """The wire form of a status, byte for byte what FastAPI sends for ``response_model``."""
+    return _STATUS_JSON.dump_json(status, by_alias=True)
+
+
+_STATUS_JSON = TypeAdapter(AgentStatusResponse)
+
+
 def _not_found(agent_id: str) -> NotFoundError:
     return NotFoundError(f"agent {agent_id} not found; list your agents with GET /agents")
 
@@ -141,6 +180,7 @@ class AgentService:
         self._settings = settings
         self._runs: dict[str, _Run] = {}
         self._by_session: dict[str, str] = {}  # session id -> id of the agent running on it
+        self._finished = FinishedAnswers()
         sessions.on_close(self._session_closed)
 
     @property
@@ -219,6 +259,18 @@ class AgentService:
         run = self._runs.get(agent_id)
         steps = list(run.events.steps) if run is not None else await self._store.agents.steps(agent_id)
         return _status_response(record, steps)
+
+    async def status_json(self, tenant: str, agent_id: str) -> bytes:
+        """``status`` as its JSON wire form. A closed agent never changes, so its answer is
+        serialised once and kept (``FinishedAnswers``); a running one is serialised from memory."""
+        cached = self._finished.get(tenant, agent_id)
+        if cached is not None:
+            return cached
+        status = await self.status(tenant, agent_id)
+        body = status_json(status)
+        if status.status == "closed":
+            self._finished.put(tenant, agent_id, body)
+        return body
 
     async def list(
         self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20
