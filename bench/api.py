@@ -7,13 +7,18 @@ latency is counted from that scheduled time, so a stalled server cannot hide its
 (no coordinated omission). Errors are non-200 answers and transport failures. The load generator
 (Python, httpx) runs on the same cores as the server.
 
+The same load is sent again while scripted agents run on their own sessions (``wait`` steps of
+200 ms, persisted as they happen), so the answers compete with agent loops and step writes.
+Server CPU per request is the server process's CPU time (all its threads, not the browsers)
+during the load, minus what it spent in an equal time without the load, divided by the requests.
+
 **WebSocket delivery.** An agent with the scripted reasoner runs many quick steps (``wait``
 actions of 0-1 ms) while a client follows ``/agents/{id}/debug/logs``. For each step the latency
 is the client's receive time minus the step's ``ended_at`` (the moment its action ended, stamped by
 the server on the same machine and clock): it covers persisting the step to SQLite, fanning it out
 and the WebSocket frame. Steps that ended before the subscriber connected are left out.
 
-    python -m bench.api [--rate 200] [--duration 10] [--ws-steps 100]
+    python -m bench.api [--rate 200] [--duration 10] [--ws-steps 100] [--agents 20]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import httpx
+import psutil
 from websockets.asyncio.client import connect
 
 from bench.report import BenchConfig, BenchSection, Table, ms
@@ -35,6 +41,8 @@ from bench.stats import median, percentile
 from lanterna.demo.site import DemoSite
 
 WAIT_AGENT_S = 120.0
+RUNNING_AGENTS = 20  # agents running during the second status load (1 in short runs)
+RUNNING_STEP_MS = 200
 LEAD_IN_MS = 1000  # the scripted agent's first action: time for the subscriber to connect
 
 
@@ -70,6 +78,56 @@ async def paced_load(client: httpx.AsyncClient, path: str, rate: float, duration
     await asyncio.gather(*(one(i) for i in range(load.sent)))
     load.seconds = loop.time() - t0
     return load
+
+
+def server_cpu_s(server: BenchServer) -> float:
+    """CPU seconds (user + system, every thread) the server process has used so far."""
+    assert server.process is not None
+    times = psutil.Process(server.process.pid).cpu_times()
+    return float(times.user + times.system)
+
+
+@dataclass
+class StatusLoad:
+    load: Load
+    cpu_per_request_s: float | None
+
+
+async def measured_load(
+    server: BenchServer, client: httpx.AsyncClient, path: str, rate: float, duration_s: float
+) -> StatusLoad:
+    """``paced_load`` and the server CPU it cost: CPU during the load minus CPU in as long a quiet time."""
+    quiet_start = server_cpu_s(server)
+    await asyncio.sleep(duration_s)
+    background = server_cpu_s(server) - quiet_start
+    start = server_cpu_s(server)
+    load = await paced_load(client, path, rate, duration_s)
+    spent = server_cpu_s(server) - start - background * (load.seconds / duration_s)
+    answered = len(load.latencies)
+    return StatusLoad(load, max(spent, 0.0) / answered if answered else None)
+
+
+async def start_waiting_agents(
+    client: httpx.AsyncClient, count: int, seconds: float
+) -> list[tuple[str, str]]:
+    """``count`` scripted agents that wait in ``RUNNING_STEP_MS`` steps for about ``seconds``; all
+    running (a first step taken) on return. Returns (session id, agent id) pairs."""
+    steps = max(1, round(seconds * 1000 / RUNNING_STEP_MS))
+    script = [{"type": "wait", "time_ms": RUNNING_STEP_MS + n % 7} for n in range(steps)]
+    body = {"task": "wait", "reasoning_model": "scripted:" + json.dumps(script), "max_steps": steps + 3}
+    started = await asyncio.gather(*(_run_agent(client, body) for _ in range(count)))
+    deadline = time.monotonic() + WAIT_AGENT_S
+    for _, agent_id in started:
+        while True:
+            status = (await client.get(f"/agents/{agent_id}")).json()
+            if status["status"] != "active":
+                raise RuntimeError(f"agent {agent_id} ended before the load: {status.get('answer')}")
+            if status["steps"]:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"agent {agent_id} took no step within {WAIT_AGENT_S:.0f} s")
+            await asyncio.sleep(0.2)
+    return started
 
 
 async def _run_agent(client: httpx.AsyncClient, body: dict[str, object]) -> tuple[str, str]:
@@ -132,7 +190,9 @@ async def ws_delivery(server: BenchServer, client: httpx.AsyncClient, page_url: 
     return delivery
 
 
-async def run(config: BenchConfig) -> BenchSection:
+async def run(config: BenchConfig, running_agents: int | None = None) -> BenchSection:
+    if running_agents is None:  # a short (quick or smoke) run starts one agent, not twenty browsers
+        running_agents = RUNNING_AGENTS if config.api_duration_s >= 10 else 1
     begin = time.perf_counter()
     with DemoSite() as site:
         async with (
@@ -148,7 +208,15 @@ async def run(config: BenchConfig) -> BenchSection:
             session_id, agent_id = await _run_agent(client, {"task": task, "reasoning_model": "offline"})
             status = await _wait_closed(client, agent_id)
             await client.delete(f"/sessions/{session_id}/stop")
-            load = await paced_load(client, f"/agents/{agent_id}", config.api_rate, config.api_duration_s)
+            path = f"/agents/{agent_id}"
+            idle = await measured_load(server, client, path, config.api_rate, config.api_duration_s)
+            waiting = await start_waiting_agents(client, running_agents, 3 * config.api_duration_s + 10)
+            busy = await measured_load(server, client, path, config.api_rate, config.api_duration_s)
+            still_running = sum(
+                [(await client.get(f"/agents/{a}")).json()["status"] == "active" for _, a in waiting]
+            )
+            await asyncio.gather(*(client.delete(f"/sessions/{s}/stop") for s, _ in waiting))
+            load = idle.load
             delivery = await ws_delivery(server, client, site.page("index.html"), config.ws_steps)
 
     steps = status.get("steps")
@@ -156,16 +224,33 @@ async def run(config: BenchConfig) -> BenchSection:
     polling = Table(
         caption=f"GET /agents/{{id}} at {config.api_rate:.0f} requests/s for {config.api_duration_s:.0f} s "
         f"(a finished agent with {n_steps} steps, {load.body_bytes:,} bytes per answer)",
-        header=["requests", "answered/s", "p50 ms", "p99 ms", "max ms", "errors"],
+        header=[
+            "while",
+            "requests",
+            "answered/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "server CPU ms/request",
+            "errors",
+        ],
         rows=[
             [
-                str(load.sent),
-                f"{len(load.latencies) / load.seconds:.0f}" if load.seconds else "–",
-                ms(median(load.latencies)),
-                ms(percentile(load.latencies, 99)),
-                ms(max(load.latencies, default=None)),
-                str(len(load.errors)),
+                label,
+                str(measured.load.sent),
+                f"{len(measured.load.latencies) / measured.load.seconds:.0f}"
+                if measured.load.seconds
+                else "–",
+                ms(median(measured.load.latencies)),
+                ms(percentile(measured.load.latencies, 99)),
+                ms(max(measured.load.latencies, default=None)),
+                ms(measured.cpu_per_request_s),
+                str(len(measured.load.errors)),
             ]
+            for label, measured in (
+                ("idle", idle),
+                (f"{running_agents} agents running ({still_running} still at the end)", busy),
+            )
         ],
     )
     websocket = Table(
@@ -181,14 +266,19 @@ async def run(config: BenchConfig) -> BenchSection:
             ]
         ],
     )
-    notes = ["One `lanterna serve` (SQLite store, LANTERNA_POOL_SIZE=1) on loopback."]
-    if load.errors:
-        notes.append(f"first error: `{load.errors[0][:200]}`")
+    notes = [
+        "One `lanterna serve` (SQLite store, LANTERNA_POOL_SIZE=1) on loopback; the load generator "
+        "shares its cores."
+    ]
+    for measured in (idle, busy):
+        if measured.load.errors:
+            notes.append(f"first error: `{measured.load.errors[0][:200]}`")
     if delivery.skipped:
         notes.append(f"{delivery.skipped} step(s) ended before the subscriber connected and were left out.")
     return BenchSection(
         title="API",
-        command=f"python -m bench.api --rate {config.api_rate:.0f} --duration {config.api_duration_s:.0f}",
+        command=f"python -m bench.api --rate {config.api_rate:.0f} --duration {config.api_duration_s:.0f} "
+        f"--agents {running_agents}",
         explanation=__doc__.split("\n\n    python")[0].split("\n", 1)[1].strip(),
         tables=[polling, websocket],
         notes=notes,
@@ -197,6 +287,10 @@ async def run(config: BenchConfig) -> BenchSection:
             "status_p99_ms": (percentile(load.latencies, 99) or 0) * 1000,
             "status_errors": float(len(load.errors)),
             "status_answered": float(len(load.latencies)),
+            "status_cpu_ms": (idle.cpu_per_request_s or 0) * 1000,
+            "busy_status_p50_ms": (median(busy.load.latencies) or 0) * 1000,
+            "busy_status_p99_ms": (percentile(busy.load.latencies, 99) or 0) * 1000,
+            "busy_status_cpu_ms": (busy.cpu_per_request_s or 0) * 1000,
             "ws_p50_ms": (median(delivery.latencies) or 0) * 1000,
             "ws_p99_ms": (percentile(delivery.latencies, 99) or 0) * 1000,
             "ws_steps": float(len(delivery.latencies)),
@@ -212,8 +306,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=BenchConfig().api_rate)
     parser.add_argument("--duration", type=float, default=BenchConfig().api_duration_s)
     parser.add_argument("--ws-steps", type=int, default=BenchConfig().ws_steps)
+    parser.add_argument(
+        "--agents", type=int, default=RUNNING_AGENTS, help="agents running during the 2nd load"
+    )
     args = parser.parse_args()
-    run_one(run, BenchConfig(api_rate=args.rate, api_duration_s=args.duration, ws_steps=args.ws_steps))
+    config = BenchConfig(api_rate=args.rate, api_duration_s=args.duration, ws_steps=args.ws_steps)
+    run_one(lambda c: run(c, running_agents=args.agents), config)
 
 
 if __name__ == "__main__":
