@@ -5,7 +5,8 @@ email); ``GET /agents/{id}`` is then sent at a fixed rate (200 requests/s) for 1
 request *i* is sent at ``t0 + i / rate`` whether or not earlier ones have been answered, and its
 latency is counted from that scheduled time, so a stalled server cannot hide its queue
 (no coordinated omission). Errors are non-200 answers and transport failures. The load generator
-(Python, httpx) runs on the same cores as the server.
+(Python, plain asyncio HTTP/1.1 over up to 256 keep-alive connections) runs on the same cores as
+the server.
 
 The same load is sent again while scripted agents run on their own sessions (``wait`` steps of
 200 ms, persisted as they happen), so the answers compete with agent loops and step writes.
@@ -55,28 +56,88 @@ class Load:
     body_bytes: int = 0
 
 
-async def paced_load(client: httpx.AsyncClient, path: str, rate: float, duration_s: float) -> Load:
-    """``GET path`` at ``rate`` per second for ``duration_s``, open loop."""
+class _Connection:
+    """One keep-alive HTTP/1.1 connection: the load generator's own client, far cheaper per
+    request than httpx's pool (which scans its queue for every request and, with thousands
+    queued, spends more CPU than the server it measures)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def get(self, request: bytes) -> tuple[int, bytes]:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = next(
+            (int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:")),
+            0,
+        )
+        return status, await self.reader.readexactly(length)
+
+
+async def paced_load(
+    url: str, headers: dict[str, str], path: str, rate: float, duration_s: float, connections: int = 256
+) -> Load:
+    """``GET path`` at ``rate`` per second for ``duration_s``, open loop, over up to ``connections``
+    keep-alive connections (a request waits for a free one, its latency counting from its time)."""
+    host, port = url.removeprefix("http://").split(":")
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        + "\r\n"
+    ).encode()
     load = Load(sent=max(1, round(rate * duration_s)))
     loop = asyncio.get_running_loop()
+    idle: list[_Connection] = []
+    opened = 0
+    freed = asyncio.Condition()
     t0 = loop.time() + 0.2
+
+    async def take() -> _Connection:
+        nonlocal opened
+        async with freed:
+            while not idle and opened >= connections:
+                await freed.wait()
+            if idle:
+                return idle.pop()
+            opened += 1
+        return _Connection(*await asyncio.open_connection(host, int(port)))
+
+    async def give_back(connection: _Connection | None) -> None:
+        nonlocal opened
+        async with freed:
+            if connection is None:
+                opened -= 1
+            else:
+                idle.append(connection)
+            freed.notify()
 
     async def one(i: int) -> None:
         scheduled = t0 + i / rate
         await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        connection: _Connection | None = None
         try:
-            response = await client.get(path)
-        except httpx.HTTPError as exc:
+            connection = await take()
+            status, body = await asyncio.wait_for(connection.get(request), 30)
+        except (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError) as exc:
             load.errors.append(f"{type(exc).__name__}: {exc}")
+            if connection is not None:
+                connection.writer.close()
+            await give_back(None)
             return
-        if response.status_code != 200:
-            load.errors.append(f"HTTP {response.status_code}")
+        await give_back(connection)
+        if status != 200:
+            load.errors.append(f"HTTP {status}")
             return
         load.latencies.append(loop.time() - scheduled)
-        load.body_bytes = len(response.content)
+        load.body_bytes = len(body)
 
     await asyncio.gather(*(one(i) for i in range(load.sent)))
     load.seconds = loop.time() - t0
+    for connection in idle:
+        connection.writer.close()
     return load
 
 
@@ -93,15 +154,13 @@ class StatusLoad:
     cpu_per_request_s: float | None
 
 
-async def measured_load(
-    server: BenchServer, client: httpx.AsyncClient, path: str, rate: float, duration_s: float
-) -> StatusLoad:
+async def measured_load(server: BenchServer, path: str, rate: float, duration_s: float) -> StatusLoad:
     """``paced_load`` and the server CPU it cost: CPU during the load minus CPU in as long a quiet time."""
     quiet_start = server_cpu_s(server)
     await asyncio.sleep(duration_s)
     background = server_cpu_s(server) - quiet_start
     start = server_cpu_s(server)
-    load = await paced_load(client, path, rate, duration_s)
+    load = await paced_load(server.url, server.headers, path, rate, duration_s)
     spent = server_cpu_s(server) - start - background * (load.seconds / duration_s)
     answered = len(load.latencies)
     return StatusLoad(load, max(spent, 0.0) / answered if answered else None)
@@ -209,9 +268,9 @@ async def run(config: BenchConfig, running_agents: int | None = None) -> BenchSe
             status = await _wait_closed(client, agent_id)
             await client.delete(f"/sessions/{session_id}/stop")
             path = f"/agents/{agent_id}"
-            idle = await measured_load(server, client, path, config.api_rate, config.api_duration_s)
+            idle = await measured_load(server, path, config.api_rate, config.api_duration_s)
             waiting = await start_waiting_agents(client, running_agents, 3 * config.api_duration_s + 10)
-            busy = await measured_load(server, client, path, config.api_rate, config.api_duration_s)
+            busy = await measured_load(server, path, config.api_rate, config.api_duration_s)
             still_running = sum(
                 [(await client.get(f"/agents/{a}")).json()["status"] == "active" for _, a in waiting]
             )
