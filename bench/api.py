@@ -9,7 +9,7 @@ latency is counted from that scheduled time, so a stalled server cannot hide its
 the server.
 
 The same load is sent again while scripted agents run on their own sessions (``wait`` steps of
-200 ms, persisted as they happen), so the answers compete with agent loops and step writes.
+250 ms, persisted as they happen), so the answers compete with agent loops and step writes.
 Server CPU per request is the server process's CPU time (all its threads, not the browsers)
 during the load, minus what it spent in an equal time without the load, divided by the requests.
 
@@ -43,7 +43,8 @@ from lanterna.demo.site import DemoSite
 
 WAIT_AGENT_S = 120.0
 RUNNING_AGENTS = 20  # agents running during the second status load (1 in short runs)
-RUNNING_STEP_MS = 200
+RUNNING_STEP_MS = 250
+MAX_AGENT_STEPS = 190  # the API takes max_steps up to 200
 LEAD_IN_MS = 1000  # the scripted agent's first action: time for the subscriber to connect
 
 
@@ -171,10 +172,16 @@ async def start_waiting_agents(
 ) -> list[tuple[str, str]]:
     """``count`` scripted agents that wait in ``RUNNING_STEP_MS`` steps for about ``seconds``; all
     running (a first step taken) on return. Returns (session id, agent id) pairs."""
-    steps = max(1, round(seconds * 1000 / RUNNING_STEP_MS))
+    steps = min(MAX_AGENT_STEPS, max(1, round(seconds * 1000 / RUNNING_STEP_MS)))
     script = [{"type": "wait", "time_ms": RUNNING_STEP_MS + n % 7} for n in range(steps)]
     body = {"task": "wait", "reasoning_model": "scripted:" + json.dumps(script), "max_steps": steps + 3}
-    started = await asyncio.gather(*(_run_agent(client, body) for _ in range(count)))
+    starting = asyncio.Semaphore(4)  # a few browsers launching at once, not twenty
+
+    async def start_one() -> tuple[str, str]:
+        async with starting:
+            return await _run_agent(client, body)
+
+    started = await asyncio.gather(*(start_one() for _ in range(count)))
     deadline = time.monotonic() + WAIT_AGENT_S
     for _, agent_id in started:
         while True:
@@ -190,7 +197,7 @@ async def start_waiting_agents(
 
 
 async def _run_agent(client: httpx.AsyncClient, body: dict[str, object]) -> tuple[str, str]:
-    session = await client.post("/sessions/start", json={})
+    session = await client.post("/sessions/start", json={}, timeout=120)
     session.raise_for_status()
     session_id: str = session.json()["session_id"]
     agent = await client.post("/agents/start", json={**body, "session_id": session_id})
