@@ -266,7 +266,7 @@ async def run(config: BenchConfig, running_agents: int | None = None) -> BenchSe
             httpx.AsyncClient(
                 base_url=server.url,
                 headers=server.headers,
-                timeout=10,
+                timeout=60,
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
             ) as client,
         ):
