@@ -79,7 +79,8 @@ async def _tenant(request: Request, _credentials: Annotated[object, Depends(_bea
     return await authenticate(request)
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop on every request.
     return runtime_of(request)
 
 
