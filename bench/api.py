@@ -1,7 +1,7 @@
 """API latency: status polling under load, and live step delivery over WebSocket.
 
 **Status polling.** One finished agent (the offline reasoner found the demo shop's contact
-email); ``GET /agents/{id}`` is then sent at a fixed rate (``--rate``, 500/s here) for 10 s, open loop:
+email); ``GET /agents/{id}`` is then sent at a fixed rate (``--rate``) for 10 s, open loop:
 request *i* is sent at ``t0 + i / rate`` whether or not earlier ones have been answered, and its
 latency is counted from that scheduled time, so a stalled server cannot hide its queue
 (no coordinated omission). Errors are non-200 answers and transport failures. The load generator
