@@ -185,3 +185,28 @@ async def test_revoking_a_key_closes_its_websockets_and_stops_its_agents(
         status = (await a.api.get(f"/agents/{a.agent_id}")).json()
         assert status["status"] == "active", status
         assert (await a.api.get(f"/sessions/{a.session_id}")).json()["status"] == "active"
+
+
+async def test_a_key_polling_status_is_refused_within_a_second_of_its_revocation(
+    lanterna_server: LanternaServer,
+) -> None:
+    # The server remembers a key it found valid; a revocation by another process must still end it.
+    key = lanterna_server.new_key("poller")
+    async with lanterna_server.client(key) as api:
+        for _ in range(20):
+            assert (await api.get("/agents")).status_code == 200
+
+        returned = await _revoke(lanterna_server, key)
+        refused_at = None
+        while time.monotonic() < returned + 10:
+            answer = await api.get("/agents")
+            if answer.status_code == 401:
+                refused_at = time.monotonic()
+                assert "invalid or revoked API key" in answer.json()["message"]
+                break
+            assert answer.status_code == 200
+            await asyncio.sleep(0.02)
+        assert refused_at is not None, "the revoked key was still accepted 10 s later"
+        took = refused_at - returned
+        assert took < CLOSE_WITHIN_S, f"the revoked key was accepted {took:.2f} s after the revoke returned"
+        assert [(await api.get("/agents")).status_code for _ in range(10)] == [401] * 10

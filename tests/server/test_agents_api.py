@@ -193,3 +193,18 @@ async def test_tenants_cannot_see_each_others_agents(
         await _read_stream(_ws_url(lanterna_server, agent_id, session_id, "wrong-key"))
     assert anonymous.value.response.status_code == 401
     await _wait_closed(api, agent_id)
+
+
+async def test_a_finished_agents_status_stays_its_owners_and_matches_its_final_message(
+    api: httpx.AsyncClient, session_id: str, lanterna_server: LanternaServer
+) -> None:
+    agent_id = (await _start(api, session_id, "wait a little", reasoning_model=_waits(3, 20)))["agent_id"]
+    final = (await _read_stream(_ws_url(lanterna_server, agent_id, session_id)))[-1]["agent"]
+    answers = [await api.get(f"/agents/{agent_id}") for _ in range(3)]  # the first may be remembered
+    assert all(a.status_code == 200 and a.headers["content-type"] == "application/json" for a in answers)
+    assert answers[0].json() == final and {a.content for a in answers} == {answers[0].content}
+    other = lanterna_server.new_key("tenant-c")
+    async with lanterna_server.client(other) as c:
+        refused = await c.get(f"/agents/{agent_id}")
+        assert refused.status_code == 404 and agent_id in refused.json()["message"]
+    assert (await api.get(f"/agents/{agent_id}")).content == answers[0].content

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,28 @@ class _Settling:
         return decision
 
 
+class FinishedRuns:
+    """Closed agents as last reported, least recently used forgotten first: a closed agent never
+    changes, so polling it needs no database. A run is only given to the tenant that owns it."""
+
+    def __init__(self, max_runs: int = 4096) -> None:
+        self._max_runs = max_runs
+        self._runs: OrderedDict[str, tuple[str, AgentRun]] = OrderedDict()  # agent id -> (tenant, run)
+
+    def get(self, tenant: str, agent_id: str) -> AgentRun | None:
+        entry = self._runs.get(agent_id)
+        if entry is None or entry[0] != tenant:
+            return None
+        self._runs.move_to_end(agent_id)
+        return entry[1]
+
+    def put(self, tenant: str, run: AgentRun) -> None:
+        self._runs[run.agent_id] = (tenant, run)
+        self._runs.move_to_end(run.agent_id)
+        while len(self._runs) > self._max_runs:
+            self._runs.popitem(last=False)
+
+
 def _not_found(agent_id: str) -> NotFoundError:
     return NotFoundError(f"agent {agent_id} not found; list your agents with GET /agents")
 
@@ -141,6 +164,7 @@ class AgentService:
         self._settings = settings
         self._runs: dict[str, _Run] = {}
         self._by_session: dict[str, str] = {}  # session id -> id of the agent running on it
+        self._finished = FinishedRuns()
         sessions.on_close(self._session_closed)
 
     @property
@@ -211,11 +235,17 @@ class AgentService:
         return _run_of(record, [])
 
     async def status(self, tenant: str, agent_id: str) -> AgentRun:
-        """The agent with every step so far."""
+        """The agent with every step so far (a closed one from memory once it was read)."""
+        finished = self._finished.get(tenant, agent_id)
+        if finished is not None:
+            return finished
         record = await self._record(tenant, agent_id)
         run = self._runs.get(agent_id)
         steps = list(run.events.steps) if run is not None else await self._store.agents.steps(agent_id)
-        return _run_of(record, steps)
+        reported = _run_of(record, steps)
+        if reported.state.status == "closed":
+            self._finished.put(tenant, reported)
+        return reported
 
     async def list(
         self, tenant: str, *, only_active: bool = False, page: int = 1, page_size: int = 20

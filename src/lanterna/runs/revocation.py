@@ -67,8 +67,13 @@ class RevocationWatcher:
             await asyncio.gather(*pending, return_exceptions=True)
 
     def holders(self) -> set[str]:
-        """Tenants holding something in this process."""
-        return self._connections.tenants() | self._agents.tenants() | self._sessions.tenants()
+        """Tenants holding something in this process, or whose key it remembers as valid."""
+        return (
+            self._connections.tenants()
+            | self._agents.tenants()
+            | self._sessions.tenants()
+            | self._store.keys.remembered_tenants()
+        )
 
     async def check(self) -> set[str]:
         """One poll: end what revoked tenants hold; returns those tenants."""

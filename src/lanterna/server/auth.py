@@ -62,7 +62,10 @@ async def authenticate(connection: HTTPConnection) -> str:
     key = presented_key(connection)
     if key is None:
         raise AuthenticationError(f"missing API key: {HOW_TO_AUTHENTICATE}")
-    tenant = await runtime_of(connection).store.keys.authenticate(key)
+    runtime = runtime_of(connection)
+    # A valid key is remembered for one revocation poll interval: a revoked key stops working
+    # as soon as the poll learns of it, and an open WebSocket of it is closed then too.
+    tenant = await runtime.store.keys.authenticate(key, max_age_s=runtime.settings.revocation_poll_s)
     if tenant is None:
         raise AuthenticationError(f"invalid or revoked API key: {HOW_TO_AUTHENTICATE}")
     return tenant
@@ -76,7 +79,8 @@ async def _tenant(request: Request, _credentials: Annotated[object, Depends(_bea
     return await authenticate(request)
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop on every request.
     return runtime_of(request)
 
 

@@ -1,9 +1,18 @@
-"""API keys: stored as a SHA-256 hash, shown in plaintext only once, at creation."""
+"""API keys: stored as a SHA-256 hash, shown in plaintext only once, at creation.
+
+``authenticate`` may answer from memory: a key found valid is remembered (by its hash) for as
+long as the caller allows (``max_age_s``), so a client polling many times a second costs one
+query per interval, not one per request. A revocation in this process forgets the key at once;
+one in another process (``lanterna keys revoke``) is learnt by the server's revocation poll,
+which asks about ``remembered_tenants()`` too, and ``revoked_among`` forgets what it finds revoked.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Collection
 
 from sqlalchemy import Select, func, or_, select
@@ -16,6 +25,7 @@ from lanterna.store.tables import ApiKeyRow
 
 KEY_PREFIX = "lt_"
 PREFIX_LENGTH = 11  # "lt_" + 8 characters: enough to tell keys apart in listings
+REMEMBERED_KEYS = 4096  # valid keys kept in memory; the least recently used is forgotten first
 
 
 def hash_key(plaintext: str) -> str:
@@ -31,6 +41,8 @@ def _info(row: ApiKeyRow) -> ApiKeyInfo:
 class KeyRepository:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        # key hash -> (tenant, time.monotonic() when it was last found valid in the database)
+        self._valid: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     async def create(self, name: str = "default") -> tuple[ApiKeyInfo, str]:
         """A new key; returns its info and the plaintext, which is not stored."""
@@ -54,17 +66,42 @@ class KeyRepository:
                 db.add(row)
             return _info(row)
 
-    async def authenticate(self, plaintext: str) -> str | None:
-        """The key id (the tenant) of a valid, unrevoked key; ``None`` otherwise."""
+    async def authenticate(self, plaintext: str, *, max_age_s: float = 0.0) -> str | None:
+        """The key id (the tenant) of a valid, unrevoked key; ``None`` otherwise.
+
+        With ``max_age_s`` > 0 the answer may come from memory if the database said this key was
+        valid less than ``max_age_s`` ago (an invalid key is always looked up).
+        """
+        digest = hash_key(plaintext)
+        remembered = self._valid.get(digest)
+        now = time.monotonic()
+        if remembered is not None and now - remembered[1] < max_age_s:
+            self._valid.move_to_end(digest)
+            return remembered[0]
         async with self._sessionmaker() as db:
-            return await db.scalar(
-                select(ApiKeyRow.id).where(
-                    ApiKeyRow.hash == hash_key(plaintext), ApiKeyRow.revoked_at.is_(None)
-                )
+            tenant = await db.scalar(
+                select(ApiKeyRow.id).where(ApiKeyRow.hash == digest, ApiKeyRow.revoked_at.is_(None))
             )
+        if tenant is None:
+            self._valid.pop(digest, None)
+        elif max_age_s > 0:
+            self._valid[digest] = (tenant, now)
+            self._valid.move_to_end(digest)
+            while len(self._valid) > REMEMBERED_KEYS:
+                self._valid.popitem(last=False)
+        return tenant
+
+    def remembered_tenants(self) -> set[str]:
+        """Tenants whose key ``authenticate`` may answer from memory (the revocation poll asks about them)."""
+        return {tenant for tenant, _ in self._valid.values()}
+
+    def _forget(self, tenants: Collection[str]) -> None:
+        for digest in [d for d, (tenant, _) in self._valid.items() if tenant in tenants]:
+            del self._valid[digest]
 
     async def revoked_among(self, key_ids: Collection[str]) -> set[str]:
-        """Which of ``key_ids`` are revoked (or deleted): one indexed query, cheap enough to poll."""
+        """Which of ``key_ids`` are revoked (or deleted): one indexed query, cheap enough to poll.
+        ``authenticate`` forgets the keys found revoked."""
         if not key_ids:
             return set()
         async with self._sessionmaker() as db:
@@ -73,7 +110,10 @@ class KeyRepository:
                     select(ApiKeyRow.id).where(ApiKeyRow.id.in_(key_ids), ApiKeyRow.revoked_at.is_(None))
                 )
             )
-        return set(key_ids) - valid
+        revoked = set(key_ids) - valid
+        if revoked:
+            self._forget(revoked)
+        return revoked
 
     async def list(self) -> list[ApiKeyInfo]:
         async with self._sessionmaker() as db:
@@ -106,6 +146,7 @@ class KeyRepository:
             row = rows[0]
             if row.revoked_at is None:
                 row.revoked_at = utc_now()
+            self._forget({row.id})
             return _info(row)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Response, WebSocket
+from pydantic import TypeAdapter
 
 from lanterna.errors import InvalidRequestError, LanternaError
 from lanterna.models.agent import AgentEnded
@@ -25,6 +26,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such agent (or session) for this API key"},
     422: {"model": ErrorBody, "description": "Invalid body or parameters; the message names each field"},
 }
+
+_STATUS_JSON = TypeAdapter(AgentStatusResponse)  # byte for byte what response_model would send
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=_ERRORS)
 
@@ -60,9 +63,11 @@ async def list_agents(
 
 
 @router.get("/{agent_id}", response_model=AgentStatusResponse)
-async def get_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> AgentStatusResponse:
+async def get_agent(agent_id: str, runtime: CurrentRuntime, tenant: Tenant) -> Response:
     """The agent with its steps so far; ``success`` and ``answer`` are null until it is closed."""
-    return AgentStatusResponse.of(await runtime.agents.status(tenant, agent_id))
+    # Serialised here once: a Response skips FastAPI's second validation of the returned model.
+    status = AgentStatusResponse.of(await runtime.agents.status(tenant, agent_id))
+    return Response(_STATUS_JSON.dump_json(status, by_alias=True), media_type="application/json")
 
 
 @router.delete("/{agent_id}/stop", response_model=AgentStatusResponse)
