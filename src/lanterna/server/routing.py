@@ -33,6 +33,7 @@ from lanterna.runs.placement import RayPlacement
 from lanterna.server.auth import authenticate, runtime_of
 from lanterna.server.errors import error_response, refuse_websocket
 from lanterna.server.host import host_handle
+from lanterna.server.streams import until_first_ends
 from lanterna.wire import AgentStatusResponse, AgentStopMessage
 
 log = logging.getLogger(__name__)
@@ -238,15 +239,9 @@ async def _pump(websocket: WebSocket, upstream: ClientConnection) -> _Pumped:
         else:
             pumped.close = (received.code, received.reason)
 
-    tasks = {asyncio.create_task(client_to_host()), asyncio.create_task(host_to_client())}
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await until_first_ends(client_to_host(), host_to_client())
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         await upstream.close()
     return pumped
 

@@ -22,7 +22,17 @@ async def serve_until_either_ends(
     """Run ``sender`` and ``listener`` until one returns, cancel the other, then close normally.
 
     A client gone mid-send is ordinary; anything else was logged where it happened."""
-    tasks = {asyncio.create_task(sender), asyncio.create_task(listener)}
+    await until_first_ends(sender, listener)
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=close_code, reason=close_reason)
+
+
+async def until_first_ends(*work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` concurrently until one returns or raises, then cancel and await the rest.
+
+    What each raised was logged where it happened; here it only ends the others."""
+    tasks = {asyncio.create_task(w) for w in work}
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -31,6 +41,3 @@ async def serve_until_either_ends(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-    if websocket.client_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=close_code, reason=close_reason)
