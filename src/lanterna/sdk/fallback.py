@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from lanterna.errors import ConflictError
 from lanterna.models.actions import Action, ExecutionResult
+from lanterna.models.time import utc_now
 from lanterna.sdk.agents import Agent, AsyncAgent
 from lanterna.sdk.results import AgentResult, describe_action
 from lanterna.sdk.sessions import AnySession, Session, build_action, core_of
@@ -77,7 +77,7 @@ class AgentFallback:
         parsed = build_action(action, fields)
         async with self._lock:
             if self._failure is not None:
-                now = datetime.now(UTC)
+                now = utc_now()
                 failed = describe_action(self._failure.action)
                 return ExecutionResult(
                     action=parsed,

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from lanterna.errors import InvalidRequestError, PayloadTooLargeError
 from lanterna.models.files import FileInfo
 from lanterna.models.retention import RetentionPolicy, RetentionReport, past_retention
+from lanterna.models.time import utc_now
 from lanterna.store.uploads import (
     list_plain_files,
     name_problem,
@@ -153,7 +154,7 @@ class DownloadStorage:
 
     def enforce(self, now: datetime | None = None) -> RetentionReport:
         """Apply the policy once: files past the age go, then each tenant's oldest past its total."""
-        now = now or datetime.now(UTC)
+        now = now or utc_now()
         report = RetentionReport()
         for tenant in self.tenants():
             doomed = past_retention(
