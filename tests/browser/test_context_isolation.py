@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from lanterna.browser import BrowserPool
+from lanterna.browser import BrowserPool, BrowserSession
 from lanterna.config import Settings
 from lanterna.errors import CapacityError
 from tests.fixtures.engine import OFFLINE_ARGS, StaticSite, browser_profile_root
@@ -114,15 +114,13 @@ async def test_a_browser_whose_renderer_crashed_is_retired(
     crash = asyncio.ensure_future(cdp.send("Page.crash"))  # the tab dies before it can answer
     await asyncio.wait_for(crashed.wait(), 10)
     crash.cancel()
-    entry = context_pool._entries[a.id]
-    assert entry.retired
     b = await context_pool.acquire()
     try:
         assert b.pid != a.pid, "a retired browser takes no new session"
     finally:
         await context_pool.release(a)
         await context_pool.release(b)
-    assert entry not in context_pool._shared and entry.chromium.process.returncode is not None
+    assert a.chromium.process.returncode is not None, "the retired browser is gone once its sessions are"
 
 
 async def test_a_browser_is_recycled_after_its_session_budget(static_site: StaticSite) -> None:
@@ -146,8 +144,9 @@ async def test_a_browser_is_recycled_after_its_session_budget(static_site: Stati
         await pool.close()
 
 
-async def _context_ids(pool: BrowserPool) -> list[str]:
-    cdp = await pool._shared[0].browser.new_browser_cdp_session()
+async def _context_ids(session: BrowserSession) -> list[str]:
+    """The contexts the session's browser process has, as Chromium itself lists them."""
+    cdp = await session.browser.new_browser_cdp_session()
     try:
         ids: list[str] = (await cdp.send("Target.getBrowserContexts"))["browserContextIds"]
         return ids
@@ -157,14 +156,16 @@ async def _context_ids(pool: BrowserPool) -> list[str]:
 
 async def test_a_session_takes_a_context_opened_ahead(context_pool: BrowserPool) -> None:
     await context_pool.wait_until_ready(1, 60)
-    opened_before = await _context_ids(context_pool)
+    opened_before = context_pool.ready_context_ids
     session = await context_pool.acquire()
     try:
         # The acquire opened nothing: its context and tab were there before it asked.
         assert session.browser_context_id in opened_before
+        contexts = await _context_ids(session)
+        assert session.browser_context_id in contexts
         assert [p.url for p in session.tabs] == ["about:blank"]
         await context_pool.wait_until_ready(1, 60)  # the next one is opened ahead in the background
-        assert session.browser_context_id not in [r.browser_context_id for r in context_pool._shared[0].ready]
+        assert session.browser_context_id not in context_pool.ready_context_ids
     finally:
         await context_pool.release(session)
 

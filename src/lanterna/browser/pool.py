@@ -260,6 +260,11 @@ class BrowserPool:
         return len(self._warm)
 
     @property
+    def ready_context_ids(self) -> list[str]:
+        """CDP ids of the contexts opened ahead and not yet taken (context isolation)."""
+        return [r.browser_context_id for e in self._shared if not e.retired for r in e.ready]
+
+    @property
     def waiting_count(self) -> int:
         """Starts waiting because every browser (or every context slot) is busy."""
         return self._context_waiters + self._capacity_waiters
