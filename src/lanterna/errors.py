@@ -74,8 +74,10 @@ def validation_details(exc: ValidationError, limit: int = 3, whole: str = "") ->
     parts = []
     for err in exc.errors(include_url=False)[:limit]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "function-after") or whole
-        if err.get("type") == "extra_forbidden":
-            parts.append(f"unknown field '{where}': remove it or check its spelling")
+        if err.get("type") == "extra_forbidden":  # a typo must not look like a server problem
+            *parent, name = where.split(".")
+            inside = f" in {'.'.join(parent)}" if parent else ""
+            parts.append(f"unknown field '{name}'{inside}: remove it or check its spelling")
         else:
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
     return "; ".join(parts)

@@ -22,6 +22,7 @@ from lanterna.errors import (
     LanternaError,
     NotFoundError,
     ServerUnavailableError,
+    validation_details,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -167,21 +168,9 @@ def read_bytes(status: int, body: bytes) -> bytes:
     return body
 
 
-def describe_problems(error: ValidationError) -> str:
-    """A validation error as one readable line: ``field: problem; ...``."""
-
-    def line(err: Any) -> str:
-        where = ".".join(str(p) for p in err["loc"]) or "value"
-        if err["type"] == "extra_forbidden":  # a typo must not look like a server problem
-            return f"{where}: unknown field '{err['loc'][-1]}'; remove it or check its spelling"
-        return f"{where}: {err['msg']}"
-
-    return "; ".join(line(err) for err in error.errors())
-
-
 def validate_request(model: type[M], data: Any, what: str) -> M:
     """Validate a request body locally, so a mistake fails before any request with a clear message."""
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise InvalidRequestError(f"invalid {what}: {describe_problems(e)}") from e
+        raise InvalidRequestError(f"invalid {what}: {validation_details(e, limit=10)}") from e

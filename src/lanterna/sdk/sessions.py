@@ -10,12 +10,12 @@ from typing import Any, Literal, Protocol, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from lanterna.errors import ConflictError, InvalidRequestError
+from lanterna.errors import ConflictError, InvalidRequestError, validation_details
 from lanterna.models.actions import Action, ExecutionResult, parse_action
 from lanterna.models.observation import Observation
 from lanterna.models.scrape import DataSpace, StructuredData
 from lanterna.sdk.api import Context
-from lanterna.sdk.base import describe_problems, validate_request
+from lanterna.sdk.base import validate_request
 from lanterna.sdk.blocking import awaiting, blocking
 from lanterna.sdk.results import ActionFailedError, ScrapeFailedError
 from lanterna.wire import (
@@ -50,7 +50,8 @@ def build_action(action: Action | dict[str, Any] | None, fields: dict[str, Any])
     try:
         return parse_action(data)
     except ValidationError as e:
-        raise InvalidRequestError(f"invalid {data['type']!r} action: {describe_problems(e)}") from e
+        problems = validation_details(e, limit=10)
+        raise InvalidRequestError(f"invalid {data['type']!r} action: {problems}") from e
 
 
 def schema_of(response_format: type[BaseModel] | dict[str, Any] | None) -> dict[str, Any] | None:

@@ -21,7 +21,6 @@ from lanterna.sdk.base import (
     Call,
     ClientClosedError,
     ClientSettings,
-    describe_problems,
     error_for,
     read_answer,
     read_bytes,
@@ -30,7 +29,7 @@ from lanterna.sdk.base import (
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["AsyncTransport", "describe_problems", "error_for", "validate_request"]
+__all__ = ["AsyncTransport", "error_for", "validate_request"]
 
 
 class AsyncTransport:
