@@ -29,10 +29,12 @@ from playwright.async_api import async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from lanterna import AsyncClient
 from lanterna.demo.site import CONTACT_EMAIL, DemoSite
 from tests.examples import test_examples as examples
 from tests.fixtures.sdk import NotteRunner
 from tests.fixtures.server import LanternaServer, drop_lanterna_tables, postgres_url
+from tests.sdk import test_async_client as async_patterns
 from tests.sdk import test_notte_agents as notte_agents
 
 ray = pytest.importorskip("ray")
@@ -295,6 +297,14 @@ def test_the_seed_patterns_through_the_official_client(
 ) -> None:
     replica = deployment.replicas[0]
     pattern(NotteRunner(server_url=replica.url, api_key=replica.api_key), demo_site)
+
+
+async def test_batch_agents_both_strategies_through_the_async_client(
+    deployment: Deployment, demo_site: DemoSite
+) -> None:
+    replica = deployment.replicas[1]
+    async with AsyncClient(api_key=replica.new_key("cluster-batch"), server_url=replica.url) as client:
+        await async_patterns.test_batch_first_success_and_all_finished(client, demo_site)
 
 
 async def test_a_lost_node_ends_exactly_its_sessions_and_agents(
