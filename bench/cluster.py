@@ -7,7 +7,9 @@ Ray cluster, the same replica after a second node joined (both on PostgreSQL). F
   (8 on two nodes), and the CPU seconds every lanterna process spent per session;
 - the added latency of a routed call: median of ``observe`` and ``execute`` on one session;
 - status: ``GET /agents/{id}`` on a finished agent, back to back: p50, p99 and server CPU per
-  request (the replica's process, or the embedded server's).
+  request (the replica's process, or the embedded server's);
+- ``--agents`` agents at once (offline reasoner, the demo shop), each on its own session: how
+  many found the right answer, how long all took, CPU per agent.
 
 On this machine both Ray nodes share the same 2 cores, so two nodes cannot be faster than one
 here; the CPU per session is what extrapolates to N machines.
@@ -32,9 +34,9 @@ import psutil
 
 from bench.server import BenchServer
 from bench.stats import median, percentile
-from lanterna.demo.site import DemoSite
+from lanterna.demo.site import CONTACT_EMAIL, DemoSite
 
-SLOTS_PER_NODE = 6
+SLOTS_PER_NODE = 25  # 50 agents fill two nodes; on one node half of them wait for a slot
 NODE_ARGS = {"num_cpus": 1, "resources": {"lanterna_browser": SLOTS_PER_NODE}}
 
 
@@ -48,6 +50,9 @@ class Figures:
     status_p50_ms: float
     status_p99_ms: float
     status_cpu_ms: float
+    agents_done: str = ""
+    agents_s: float = 0.0
+    agent_cpu_s: float = 0.0
 
 
 def _cpu_seconds(processes: list[psutil.Process]) -> float:
@@ -147,6 +152,42 @@ async def _status(
     return median(times) or 0.0, percentile(times, 99) or 0.0, cpu_ms
 
 
+async def _one_agent(client: httpx.AsyncClient, url: str) -> bool:
+    """Session (retrying while the cluster is full), agent on the demo shop, stop: right answer?"""
+    deadline = time.monotonic() + 300
+    while True:
+        started = await client.post("/sessions/start", json={})
+        if started.status_code != 503 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(float(started.headers.get("Retry-After", "2")))
+    if started.status_code != 200:
+        return False
+    session = started.json()["session_id"]
+    try:
+        body = {"task": "Find the contact email", "session_id": session, "url": url}
+        agent = (await client.post("/agents/start", json=body)).json()["agent_id"]
+        while time.monotonic() < deadline:
+            status = (await client.get(f"/agents/{agent}")).json()
+            if status["status"] == "closed":
+                return bool(status["success"]) and CONTACT_EMAIL in (status["answer"] or "")
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await client.delete(f"/sessions/{session}/stop")
+
+
+async def _agents(
+    server: BenchServer, client: httpx.AsyncClient, url: str, count: int
+) -> tuple[str, float, float]:
+    cpu_before = _cpu_seconds(_lanterna_processes(server))
+    start = time.perf_counter()
+    results = await asyncio.gather(*(_one_agent(client, url) for _ in range(count)), return_exceptions=True)
+    elapsed = time.perf_counter() - start
+    cpu = _cpu_seconds(_lanterna_processes(server)) - cpu_before
+    done = sum(1 for r in results if r is True)
+    return f"{done}/{count}", elapsed, cpu / count
+
+
 async def _measure(
     name: str, server: BenchServer, url: str, args: argparse.Namespace, concurrency: int
 ) -> Figures:
@@ -155,7 +196,10 @@ async def _measure(
         per_s, cpu = await _sessions_per_s(server, client, url, args.sessions, concurrency)
         observe, execute = await _page_calls(client, url, args.repeats)
         p50, p99, status_cpu = await _status(server, client, url, args.status)
-    figures = Figures(name, per_s, cpu, observe, execute, p50, p99, status_cpu)
+        done, agents_s, agent_cpu = (
+            await _agents(server, client, url, args.agents) if args.agents else ("", 0, 0)
+        )
+    figures = Figures(name, per_s, cpu, observe, execute, p50, p99, status_cpu, done, agents_s, agent_cpu)
     print(figures, flush=True)
     return figures
 
@@ -220,12 +264,14 @@ async def _main(args: argparse.Namespace) -> None:
     print()
     columns = ["deployment", "sessions/s", "CPU s per session", "observe ms", "execute ms"]
     columns += ["status p50 ms", "status p99 ms", "status CPU ms/request"]
+    columns += ["agents at once: right answers", "all done s", "CPU s per agent"]
     print("| " + " | ".join(columns) + " |")
     print("|" + " --- |" * len(columns))
     for f in results:
         print(
             f"| {f.name} | {f.sessions_per_s:.2f} | {f.cpu_s_per_session:.2f} | {f.observe_ms:.1f} | "
-            f"{f.execute_ms:.1f} | {f.status_p50_ms:.2f} | {f.status_p99_ms:.2f} | {f.status_cpu_ms:.2f} |"
+            f"{f.execute_ms:.1f} | {f.status_p50_ms:.2f} | {f.status_p99_ms:.2f} | {f.status_cpu_ms:.2f} | "
+            f"{f.agents_done} | {f.agents_s:.1f} | {f.agent_cpu_s:.2f} |"
         )
 
 
@@ -239,6 +285,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--status", type=int, default=300)
+    parser.add_argument("--agents", type=int, default=50, help="agents at once, each on its own session")
     asyncio.run(_main(parser.parse_args()))
 
 
