@@ -116,7 +116,9 @@ class Settings(BaseSettings):
     ray_namespace: str = "lanterna"
     host_id: str | None = None  # set inside a browser host: the sessions it starts carry it
     host_heartbeat_s: float = Field(default=1.0, gt=0, le=30)
-    host_lost_after_s: float = Field(default=10.0, gt=0, le=300)  # no heartbeat this long: lost
+    # No heartbeat this long: lost. A backstop for a hung host (a dead node is seen at once); long
+    # enough for a host whose event loop is starved while it launches a burst of browsers.
+    host_lost_after_s: float = Field(default=30.0, gt=0, le=300)
 
     replay_max_gap_s: float = Field(default=3.0, gt=0)  # longer idle gaps are shortened to this
 
