@@ -19,13 +19,17 @@ PASSWORD = "Vault-Pa55word-9QX"  # must never leak
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
 
 
+def _login_page(static_site: Any, at: float) -> str:
+    """The local login page, told the password's hash and the TOTP codes valid from ``at`` on."""
+    codes = ",".join(pyotp.TOTP(TOTP_SECRET).at(at + d) for d in (0, 30, 60))
+    query = urlencode({"h": hashlib.sha256(PASSWORD.encode()).hexdigest(), "codes": codes})
+    return str(static_site.page("login.html")) + "?" + query
+
+
 def test_offline_agent_logs_in_with_vault_and_no_secret_leaks(
     notte: NotteRunner, lanterna_server: Any, static_site: Any
 ) -> None:
-    totp = pyotp.TOTP(TOTP_SECRET)
-    codes = ",".join(totp.at(time.time() + d) for d in (0, 30, 60))
-    query = urlencode({"h": hashlib.sha256(PASSWORD.encode()).hexdigest(), "codes": codes})
-    page = static_site.page("login.html") + "?" + query
+    page = _login_page(static_site, time.time())
     out = notte.run(
         f"""
         from notte_sdk import NotteClient
@@ -78,11 +82,8 @@ _CODES_PARAM = re.compile(r"codes=[^\"&)\s]*")  # the test page's address: the c
 def test_no_secret_in_the_agent_logs_websocket_during_and_after_a_vault_run(
     notte: NotteRunner, static_site: Any
 ) -> None:
-    totp = pyotp.TOTP(TOTP_SECRET)
     started = time.time()
-    codes = ",".join(totp.at(started + d) for d in (0, 30, 60))
-    query = urlencode({"h": hashlib.sha256(PASSWORD.encode()).hexdigest(), "codes": codes})
-    page = static_site.page("login.html") + "?" + query
+    page = _login_page(static_site, started)
     out = notte.run(
         f"""
         import os
@@ -112,6 +113,7 @@ def test_no_secret_in_the_agent_logs_websocket_during_and_after_a_vault_run(
         timeout=180,
     )
     assert out["success"] is True, out["answer"]
+    totp = pyotp.TOTP(TOTP_SECRET)
     typed = {totp.at(started + d) for d in range(-60, 150, 30)}  # every code valid during the run
     for when in ("during", "after"):
         messages = out[when]
