@@ -78,6 +78,17 @@ class Deployment:
             await engine.dispose()
         return {sid: found[sid] for sid in session_ids if sid in found}
 
+    async def host_url_of(self, session_id: str) -> str:
+        """The API URL of the browser host that owns ``session_id``."""
+        engine = create_async_engine(self.database_url)
+        try:
+            async with engine.connect() as db:
+                query = text("SELECT h.url FROM sessions s JOIN hosts h ON h.id = s.host WHERE s.id = :id")
+                url: str = (await db.execute(query, {"id": session_id})).scalar_one()
+        finally:
+            await engine.dispose()
+        return url
+
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
@@ -305,6 +316,20 @@ async def test_batch_agents_both_strategies_through_the_async_client(
     replica = deployment.replicas[1]
     async with AsyncClient(api_key=replica.new_key("cluster-batch"), server_url=replica.url) as client:
         await async_patterns.test_batch_first_success_and_all_finished(client, demo_site)
+
+
+async def test_a_tenants_page_cannot_reach_its_browser_hosts_api(
+    deployment: Deployment, replica_apis: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    one, _ = replica_apis
+    session = await _start_session(one)
+    try:
+        host = await deployment.host_url_of(session)
+        body = {"type": "goto", "url": f"{host}/sessions"}
+        result = (await one.post(f"/sessions/{session}/page/execute", json=body)).json()
+        assert result["success"] is False and "protected-port" in result["message"], result
+    finally:
+        await one.delete(f"/sessions/{session}/stop")
 
 
 async def test_a_lost_node_ends_exactly_its_sessions_and_agents(
